@@ -1,0 +1,308 @@
+//! The receiving end of one channel: reassembly of fragments into messages and the delivery
+//! rule of each mode (in order exactly once; newest only; as they come; media frames whole and
+//! on time), all within a memory bound.
+
+use std::collections::BTreeMap;
+
+use bytes::{Bytes, BytesMut};
+
+use crate::channel::{ChannelConfig, DeliveryMode};
+use crate::range_set::RangeSet;
+use crate::send_channel::MESSAGE_OVERHEAD;
+use crate::stats::{ChannelStats, DropReason};
+use crate::time::Timestamp;
+use crate::wire::frame::Fragment;
+
+/// Partial media frames or latest-wins messages kept at once.
+const MAX_PARTIALS: usize = 16;
+/// Finished (delivered or dropped) sequence numbers remembered, as ranges, by the modes that
+/// do not deliver strictly in order.
+const FINISHED_RANGES: usize = 64;
+
+/// What happened to a fragment that a channel could not take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// Taking it would exceed the receive window: the packet must not be acknowledged, so the
+    /// sender sends it again once there is room.
+    WindowExceeded,
+    /// Its total length disagrees with an earlier fragment of the same message, or exceeds the
+    /// channel's limit.
+    Malformed,
+}
+
+/// Something for the application.
+#[derive(Debug)]
+pub(crate) enum Delivery {
+    Message { seq: u64, data: Bytes },
+    Dropped { seq: u64, reason: DropReason },
+}
+
+#[derive(Debug)]
+struct Partial {
+    total: u64,
+    got: RangeSet,
+    buf: BytesMut,
+    deadline: Option<Timestamp>,
+}
+
+impl Partial {
+    fn new(total: u64, deadline: Option<Timestamp>) -> Self {
+        Partial { total, got: RangeSet::default(), buf: BytesMut::zeroed(total as usize), deadline }
+    }
+
+    /// Adds a fragment; returns the message once complete.
+    fn add(&mut self, offset: u64, data: &[u8]) -> Option<Bytes> {
+        if !data.is_empty() {
+            let start = offset as usize;
+            self.buf[start..start + data.len()].copy_from_slice(data);
+            self.got.insert(offset, offset + data.len() as u64 - 1);
+        }
+        self.got.covers(self.total).then(|| std::mem::take(&mut self.buf).freeze())
+    }
+
+    fn cost(&self) -> u64 {
+        self.total + MESSAGE_OVERHEAD
+    }
+}
+
+#[derive(Debug)]
+enum Slot {
+    Partial(Partial),
+    Complete(Bytes),
+}
+
+#[derive(Debug)]
+pub(crate) struct RecvChannel {
+    config: ChannelConfig,
+    /// Bytes charged against the window by messages held here.
+    buffered: u64,
+    /// Reliable: next sequence number to deliver. Other modes: one past the newest delivered.
+    next: u64,
+    slots: BTreeMap<u64, Slot>,
+    /// Non-reliable modes: messages already delivered or dropped, so that a late fragment
+    /// neither delivers a duplicate nor reopens a message given up.
+    finished: Finished,
+}
+
+/// A bounded memory of finished sequence numbers: what falls out of the memory's low end is
+/// below `floor` and counts as finished too.
+#[derive(Debug, Default)]
+struct Finished {
+    set: RangeSet,
+    floor: u64,
+}
+
+impl Finished {
+    fn contains(&self, seq: u64) -> bool {
+        seq < self.floor || self.set.contains(seq)
+    }
+
+    fn insert(&mut self, seq: u64) {
+        self.set.insert(seq, seq);
+        if self.set.len() > FINISHED_RANGES {
+            self.set.truncate_low(FINISHED_RANGES);
+            self.floor = self.set.min().unwrap_or(self.floor);
+        }
+    }
+}
+
+impl RecvChannel {
+    pub(crate) fn new(config: ChannelConfig) -> Self {
+        RecvChannel { config, buffered: 0, next: 0, slots: BTreeMap::new(), finished: Finished::default() }
+    }
+
+    /// Bytes held for messages not yet delivered.
+    #[cfg(test)]
+    pub(crate) fn buffered(&self) -> u64 {
+        self.buffered
+    }
+
+    /// Takes one fragment. `deadline` is the local deadline of a media frame.
+    pub(crate) fn on_fragment(
+        &mut self,
+        now: Timestamp,
+        frag: Fragment,
+        deadline: Option<Timestamp>,
+        stats: &mut ChannelStats,
+        out: &mut Vec<Delivery>,
+    ) -> Result<(), Refusal> {
+        if frag.total > u64::from(self.config.max_message_len) {
+            return Err(Refusal::Malformed);
+        }
+        let seq = frag.seq;
+        if self.is_stale(seq) {
+            return Ok(());
+        }
+        let mode = self.config.mode;
+        let complete = match self.slots.get_mut(&seq) {
+            Some(Slot::Complete(_)) => return Ok(()),
+            Some(Slot::Partial(p)) => {
+                if p.total != frag.total {
+                    return Err(Refusal::Malformed);
+                }
+                p.add(frag.offset, &frag.data)
+            }
+            None => {
+                let cost = frag.total + MESSAGE_OVERHEAD;
+                if self.buffered > 0 && self.buffered + cost > u64::from(self.config.window) {
+                    if mode == DeliveryMode::ReliableOrdered {
+                        return Err(Refusal::WindowExceeded);
+                    }
+                    self.make_room(cost, stats, out);
+                }
+                if frag.offset == 0 && frag.data.len() as u64 == frag.total {
+                    // Whole message in one fragment: hand out the datagram's memory, no copy.
+                    Some(frag.data)
+                } else {
+                    let mut p = Partial::new(frag.total, deadline);
+                    let done = p.add(frag.offset, &frag.data);
+                    if done.is_none() {
+                        self.buffered += p.cost();
+                        self.slots.insert(seq, Slot::Partial(p));
+                        self.limit_partials(stats, out);
+                    }
+                    done
+                }
+            }
+        };
+        if let Some(data) = complete {
+            self.complete(now, seq, data, deadline, stats, out);
+        }
+        Ok(())
+    }
+
+    fn is_stale(&self, seq: u64) -> bool {
+        match self.config.mode {
+            DeliveryMode::ReliableOrdered => seq < self.next,
+            DeliveryMode::Unreliable => self.finished.contains(seq),
+            DeliveryMode::LatestWins | DeliveryMode::MediaFrames => seq < self.next || self.finished.contains(seq),
+        }
+    }
+
+    fn remove_slot(&mut self, seq: u64) -> Option<Slot> {
+        let slot = self.slots.remove(&seq)?;
+        if let Slot::Partial(p) = &slot {
+            self.buffered -= p.cost();
+        } else if let Slot::Complete(b) = &slot {
+            self.buffered -= b.len() as u64 + MESSAGE_OVERHEAD;
+        }
+        Some(slot)
+    }
+
+    fn complete(
+        &mut self,
+        now: Timestamp,
+        seq: u64,
+        data: Bytes,
+        deadline: Option<Timestamp>,
+        stats: &mut ChannelStats,
+        out: &mut Vec<Delivery>,
+    ) {
+        let deadline = match self.remove_slot(seq) {
+            Some(Slot::Partial(p)) => p.deadline.or(deadline),
+            _ => deadline,
+        };
+        match self.config.mode {
+            DeliveryMode::ReliableOrdered => {
+                self.buffered += data.len() as u64 + MESSAGE_OVERHEAD;
+                self.slots.insert(seq, Slot::Complete(data));
+                while let Some(Slot::Complete(_)) = self.slots.get(&self.next) {
+                    let Some(Slot::Complete(data)) = self.remove_slot(self.next) else { unreachable!() };
+                    deliver(self.next, data, stats, out);
+                    self.next += 1;
+                }
+            }
+            DeliveryMode::Unreliable => {
+                self.finished.insert(seq);
+                deliver(seq, data, stats, out);
+            }
+            DeliveryMode::LatestWins | DeliveryMode::MediaFrames => {
+                self.drop_older_than(seq, DropReason::Superseded, stats, out);
+                self.next = seq + 1;
+                if deadline.is_some_and(|d| now > d) {
+                    self.drop_message(seq, DropReason::Deadline, stats, out);
+                } else {
+                    self.finished.insert(seq);
+                    deliver(seq, data, stats, out);
+                }
+            }
+        }
+    }
+
+    fn drop_older_than(&mut self, seq: u64, reason: DropReason, stats: &mut ChannelStats, out: &mut Vec<Delivery>) {
+        while let Some((&old, _)) = self.slots.first_key_value() {
+            if old >= seq {
+                break;
+            }
+            self.remove_slot(old);
+            self.drop_message(old, reason, stats, out);
+        }
+    }
+
+    /// Non-reliable modes make room by dropping their oldest partial messages.
+    fn make_room(&mut self, cost: u64, stats: &mut ChannelStats, out: &mut Vec<Delivery>) {
+        while self.buffered > 0 && self.buffered + cost > u64::from(self.config.window) {
+            let Some((&old, _)) = self.slots.first_key_value() else { break };
+            self.remove_slot(old);
+            self.drop_message(old, DropReason::ReassemblyLimit, stats, out);
+        }
+    }
+
+    fn limit_partials(&mut self, stats: &mut ChannelStats, out: &mut Vec<Delivery>) {
+        if self.config.mode == DeliveryMode::ReliableOrdered {
+            return;
+        }
+        while self.slots.len() > MAX_PARTIALS {
+            let Some((&old, _)) = self.slots.first_key_value() else { break };
+            self.remove_slot(old);
+            self.drop_message(old, DropReason::ReassemblyLimit, stats, out);
+        }
+    }
+
+    /// Gives up on a message for good (non-reliable modes only reach here).
+    fn drop_message(&mut self, seq: u64, reason: DropReason, stats: &mut ChannelStats, out: &mut Vec<Delivery>) {
+        self.finished.insert(seq);
+        stats.receive_drops.count(reason);
+        out.push(Delivery::Dropped { seq, reason });
+    }
+
+    /// The sender gave up on `seq`.
+    pub(crate) fn on_sender_dropped(&mut self, seq: u64, stats: &mut ChannelStats, out: &mut Vec<Delivery>) {
+        if self.config.mode == DeliveryMode::ReliableOrdered || self.is_stale(seq) {
+            return;
+        }
+        self.remove_slot(seq);
+        self.drop_message(seq, DropReason::SenderDropped, stats, out);
+    }
+
+    /// Drops partial media frames whose deadline has passed.
+    pub(crate) fn expire(&mut self, now: Timestamp, stats: &mut ChannelStats, out: &mut Vec<Delivery>) {
+        let expired: Vec<u64> = self
+            .slots
+            .iter()
+            .filter(|(_, s)| matches!(s, Slot::Partial(p) if p.deadline.is_some_and(|d| now > d)))
+            .map(|(k, _)| *k)
+            .collect();
+        for seq in expired {
+            self.remove_slot(seq);
+            self.drop_message(seq, DropReason::Deadline, stats, out);
+        }
+    }
+
+    /// The earliest deadline among partial frames.
+    pub(crate) fn next_deadline(&self) -> Option<Timestamp> {
+        self.slots
+            .values()
+            .filter_map(|s| match s {
+                Slot::Partial(p) => p.deadline,
+                Slot::Complete(_) => None,
+            })
+            .min()
+    }
+}
+
+fn deliver(seq: u64, data: Bytes, stats: &mut ChannelStats, out: &mut Vec<Delivery>) {
+    stats.messages_received += 1;
+    stats.bytes_received += data.len() as u64;
+    out.push(Delivery::Message { seq, data });
+}

@@ -1,0 +1,10 @@
+//! Deterministic network simulation in virtual time: links with impairments, a [`Pair`] of
+//! sessions over them, and scenarios written as data.
+
+pub mod link;
+pub mod pair;
+pub mod scenario;
+
+pub use link::{BurstLoss, Link, LinkProfile, LinkStats};
+pub use pair::{Pair, Side};
+pub use scenario::{Change, Flow, FlowReport, Report, Scenario, ScenarioError, Traffic};
