@@ -47,6 +47,23 @@ impl Pacer {
         self.tokens > 0
     }
 
+    /// Whether interactive traffic may still borrow: its debt is capped at `max_debt` bytes,
+    /// so that even a flood of class-0 messages cannot push the link past its rate.
+    pub(crate) fn can_borrow(&mut self, now: Timestamp, max_debt: usize) -> bool {
+        self.refill(now);
+        self.tokens > -(max_debt as i64)
+    }
+
+    /// When interactive traffic may borrow again.
+    pub(crate) fn next_borrow_time(&self, max_debt: usize) -> Timestamp {
+        let floor = -(max_debt as i64);
+        if self.tokens > floor {
+            return self.updated;
+        }
+        let deficit = (floor + 1 - self.tokens) as u64;
+        self.updated + Duration::from_micros(deficit.saturating_mul(8_000_000).div_ceil(self.rate_bps))
+    }
+
     /// Charges a packet that left.
     pub(crate) fn on_sent(&mut self, bytes: usize, now: Timestamp) {
         self.refill(now);

@@ -66,10 +66,18 @@ mod tests {
     #[test]
     fn converges_to_a_steady_path() {
         let mut rtt = RttEstimator::new(Duration::from_millis(100));
+        rtt.update(Duration::from_millis(30), Duration::ZERO);
         for _ in 0..100 {
             rtt.update(Duration::from_millis(40), Duration::from_millis(2));
         }
+        // The peer's ack delay is taken off samples that stay above the minimum.
         assert!(rtt.get().abs_diff(Duration::from_millis(38)) < Duration::from_millis(1), "{:?}", rtt.get());
-        assert_eq!(rtt.min(), Duration::from_millis(40));
+        assert_eq!(rtt.min(), Duration::from_millis(30));
+        // A sample that would fall below the minimum keeps its ack delay.
+        let mut rtt = RttEstimator::new(Duration::from_millis(100));
+        for _ in 0..100 {
+            rtt.update(Duration::from_millis(40), Duration::from_millis(2));
+        }
+        assert_eq!(rtt.get(), Duration::from_millis(40));
     }
 }

@@ -57,15 +57,17 @@ impl Scheduler {
         self.bulk_tokens = (self.bulk_tokens + earned).min(self.bulk_capacity);
     }
 
-    /// The channel to serve next. Class 0 is served whatever the pacer says (it borrows);
-    /// the other classes only when `paced_open`.
-    pub(crate) fn pick(&mut self, now: Timestamp, rate_bps: u64, paced_open: bool) -> Option<u32> {
-        // Control goes strictly first: a channel's OpenChannel must precede its data.
-        if self.channels.get(&0).is_some_and(SendChannel::ready) {
-            return Some(0);
-        }
-        if let Some(id) = self.pick_in_class(0) {
-            return Some(id);
+    /// The channel to serve next. Class 0 is served ahead of the pacer while `borrow_open`
+    /// (it borrows, within a cap); the other classes only when `paced_open`.
+    pub(crate) fn pick(&mut self, now: Timestamp, rate_bps: u64, paced_open: bool, borrow_open: bool) -> Option<u32> {
+        if borrow_open {
+            // Control goes strictly first: a channel's OpenChannel must precede its data.
+            if self.channels.get(&0).is_some_and(SendChannel::ready) {
+                return Some(0);
+            }
+            if let Some(id) = self.pick_in_class(0) {
+                return Some(id);
+            }
         }
         if !paced_open {
             return None;
@@ -107,8 +109,12 @@ impl Scheduler {
 
     /// Drops expired media frames in every channel.
     pub(crate) fn expire(&mut self, now: Timestamp, one_way: Duration, rate_bps: u64) {
+        // Media classes get what bulk's guarantee leaves, when bulk wants it.
+        let bulk_busy = self.channels.values().any(|c| c.config.class == PriorityClass::BULK && c.ready());
+        let share = if bulk_busy { 1.0 - self.config.bulk_min_share } else { 1.0 };
+        let media_rate = (rate_bps as f64 * share) as u64;
         for c in self.channels.values_mut() {
-            c.expire(now, one_way, rate_bps);
+            c.expire(now, one_way, media_rate);
         }
     }
 

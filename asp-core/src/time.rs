@@ -29,6 +29,12 @@ impl Timestamp {
         Timestamp(millis * 1000)
     }
 
+    /// A timestamp `secs` seconds after the epoch (fractions allowed; negative is the epoch).
+    #[must_use]
+    pub fn from_secs_f64(secs: f64) -> Self {
+        Timestamp((secs.max(0.0) * 1e6) as u64)
+    }
+
     /// Microseconds since the epoch.
     #[must_use]
     pub const fn as_micros(self) -> u64 {

@@ -95,7 +95,9 @@ impl Session {
         // a small packet with a larger one (no amplification).
         buf.put_bytes(0, self.config.mtu.saturating_sub(buf.len()));
         self.hello_sends += 1;
-        let backoff = 1u32 << self.hello_sends.min(6);
+        // Back off, but never beyond four probe timeouts: a handshake is small, and a user
+        // waiting for a desktop prefers another try to an exponential wait.
+        let backoff = 1u32 << (self.hello_sends - 1).min(2);
         self.hello_next = Some(now + self.rtt.pto_base(self.config.max_ack_delay) * backoff);
         self.finish(now, buf, true, Vec::new())
     }
@@ -131,11 +133,12 @@ impl Session {
         let one_way = self.rtt.get() / 2;
         self.scheduler.expire(now, one_way, self.pacer.rate_bps());
         let paced_open = self.pacer.can_send(now);
+        let borrow_open = self.pacer.can_borrow(now, self.max_borrow());
         let keep_alive_due = now >= self.last_ack_eliciting_sent + self.config.keep_alive;
         let ping = self.probe_pending || keep_alive_due;
         let drops = self.scheduler.channels.values().any(|c| !c.pending_drops.is_empty());
         let ack_due = self.ack_now || self.ack_deadline.is_some_and(|d| d <= now);
-        let data = self.scheduler.class0_ready() || (paced_open && self.scheduler.paced_backlog());
+        let data = (borrow_open && self.scheduler.class0_ready()) || (paced_open && self.scheduler.paced_backlog());
         if !(ack_due || ping || drops || data) {
             return None;
         }
@@ -164,7 +167,7 @@ impl Session {
         let mut fragments = Vec::new();
         let rate = self.pacer.rate_bps();
         while mtu - buf.len() >= MIN_FRAGMENT_ROOM {
-            let Some(id) = self.scheduler.pick(now, rate, paced_open) else { break };
+            let Some(id) = self.scheduler.pick(now, rate, paced_open, borrow_open) else { break };
             let channel = self.scheduler.channels.get_mut(&id).expect("picked channel exists");
             let Some(next) = channel.next_fragment(now, mtu - buf.len(), |d| d.as_micros()) else { break };
             let reliable = channel.config.mode == DeliveryMode::ReliableOrdered;
@@ -184,6 +187,11 @@ impl Session {
             fragments.push(SentFragment { channel: id, seq: frag.seq, len: frag.data.len() as u64, reliable, retx });
         }
         Some(self.finish(now, buf, elicits, fragments))
+    }
+
+    /// How far interactive traffic may run ahead of the pacer, in bytes.
+    pub(super) fn max_borrow(&self) -> usize {
+        8 * self.config.mtu
     }
 
     /// Numbers, accounts and hands out a written packet.

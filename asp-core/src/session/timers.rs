@@ -147,6 +147,10 @@ impl Session {
                 if self.scheduler.paced_backlog() {
                     consider(self.pacer.next_send_time().max(now + Duration::from_micros(1)), TimeoutReason::Pacing);
                 }
+                if self.scheduler.class0_ready() {
+                    let t = self.pacer.next_borrow_time(self.max_borrow());
+                    consider(t.max(now + Duration::from_micros(1)), TimeoutReason::Pacing);
+                }
                 for r in self.recv.values() {
                     if let Some(d) = r.next_deadline() {
                         consider(d + Duration::from_micros(1), TimeoutReason::Reassembly);

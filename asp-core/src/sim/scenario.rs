@@ -333,7 +333,8 @@ impl Scenario {
             }
             let mut next = end;
             for (i, spec) in self.flows.iter().enumerate() {
-                if !matches!(spec.traffic, Traffic::Saturating { .. }) {
+                let stopped = flows[i].stopped.is_some_and(|s| now >= s);
+                if !stopped && !matches!(spec.traffic, Traffic::Saturating { .. }) {
                     next = next.min(flows[i].next_due.max(flows[i].started));
                 }
             }
