@@ -44,6 +44,11 @@ pub struct SessionConfig {
     pub idle_timeout: Duration,
     /// Seed of the session's random numbers (nonce): same seed, same session.
     pub rng_seed: u64,
+    /// Most channels open at once, both ends' together, control included.
+    pub max_channels: usize,
+    /// Receive windows of all open channels added up may not exceed this many bytes: the
+    /// bound on what a peer can make this end buffer.
+    pub receive_budget: u64,
 }
 
 impl Default for SessionConfig {
@@ -62,6 +67,8 @@ impl Default for SessionConfig {
             keep_alive: Duration::from_secs(1),
             idle_timeout: Duration::from_secs(10),
             rng_seed: 0,
+            max_channels: 64,
+            receive_budget: 96 << 20,
         }
     }
 }
@@ -113,6 +120,8 @@ impl SessionConfig {
         range("handshake_timeout_ms", ms(self.handshake_timeout), 10.0, 600_000.0)?;
         range("keep_alive_ms", ms(self.keep_alive), 10.0, 600_000.0)?;
         range("idle_timeout_ms", ms(self.idle_timeout), ms(self.keep_alive), 3_600_000.0)?;
+        range("max_channels", self.max_channels as f64, 2.0, 4096.0)?;
+        range("receive_budget", self.receive_budget as f64, (1 << 20) as f64, (1u64 << 40) as f64)?;
         if self.versions.is_empty() || self.versions.iter().any(|v| !SUPPORTED_VERSIONS.contains(v)) {
             return Err(InvalidConfig::NoSupportedVersion(self.versions.clone()));
         }

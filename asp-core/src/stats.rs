@@ -158,6 +158,8 @@ pub struct SessionStats {
     pub bad_packets: BadPacketCounters,
     /// Unknown extension frames skipped.
     pub extensions_ignored: u64,
+    /// Channels the peer tried to open past this end's limits.
+    pub channels_refused: u64,
 }
 
 /// Per-channel figures, both directions.

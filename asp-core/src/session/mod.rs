@@ -156,6 +156,9 @@ pub enum OpenError {
     /// Every channel id of this end is in use.
     #[error("no channel id left")]
     NoIdsLeft,
+    /// The session's channel count or receive budget would be exceeded.
+    #[error("over the session's limit: {0}")]
+    OverBudget(&'static str),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -402,11 +405,24 @@ impl Session {
             return Err(crate::channel::InvalidChannelConfig::ControlKind.into());
         }
         config.validate()?;
+        self.check_budget(&config).map_err(OpenError::OverBudget)?;
         let id = self.next_channel_id;
         self.next_channel_id = id.checked_add(2).ok_or(OpenError::NoIdsLeft)?;
         self.add_channel(id, config);
         self.queue_control(ControlMessage::OpenChannel { id: ChannelId(id), config });
         Ok(ChannelId(id))
+    }
+
+    /// Whether one more channel with this configuration fits the session's limits.
+    fn check_budget(&self, config: &ChannelConfig) -> Result<(), &'static str> {
+        if self.scheduler.channels.len() >= self.config.max_channels {
+            return Err("max_channels");
+        }
+        let windows: u64 = self.scheduler.channels.values().map(|c| u64::from(c.config.window)).sum();
+        if windows + u64::from(config.window) > self.config.receive_budget {
+            return Err("receive_budget");
+        }
+        Ok(())
     }
 
     fn add_channel(&mut self, id: u32, config: ChannelConfig) {

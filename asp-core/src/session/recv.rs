@@ -109,19 +109,19 @@ impl Session {
         // full) leaves the packet unacknowledged, so that the sender repeats what matters; the
         // other frames are still used.
         let mut acknowledge = true;
+        // A packet is taken whole or not at all: check that every frame parses before any of
+        // them has an effect. Parsing twice is cheap (payloads are shared, not copied).
+        if let Some(Err(e)) = FrameIter::new(body.clone()).find(Result::is_err) {
+            let bad = &mut self.stats.bad_packets;
+            match e {
+                FrameError::Truncated(_) => bad.truncated += 1,
+                FrameError::Oversized { .. } => bad.oversized += 1,
+                _ => bad.malformed_frame += 1,
+            }
+            return;
+        }
         for frame in FrameIter::new(body) {
-            let frame = match frame {
-                Ok(f) => f,
-                Err(e) => {
-                    let bad = &mut self.stats.bad_packets;
-                    match e {
-                        FrameError::Truncated(_) => bad.truncated += 1,
-                        FrameError::Oversized { .. } => bad.oversized += 1,
-                        _ => bad.malformed_frame += 1,
-                    }
-                    return;
-                }
-            };
+            let Ok(frame) = frame else { return };
             match self.on_frame(now, frame, long) {
                 Ok(elicits) => ack_eliciting |= elicits,
                 Err(refused) => {
@@ -266,6 +266,12 @@ impl Session {
                     && config.kind != crate::ChannelKind::Control;
                 if !valid || self.scheduler.channels.contains_key(&id.0) {
                     self.stats.bad_packets.bad_body += 1;
+                    return;
+                }
+                if self.check_budget(&config).is_err() {
+                    // Refused: the opener learns it from the close.
+                    self.stats.channels_refused += 1;
+                    self.queue_control(ControlMessage::CloseChannel { id });
                     return;
                 }
                 self.add_channel(id.0, config);
