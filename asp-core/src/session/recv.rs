@@ -37,6 +37,10 @@ impl Session {
         if self.state == State::Closed {
             return;
         }
+        if data.len() > crate::config::MAX_MTU {
+            self.stats.bad_packets.oversized += 1;
+            return;
+        }
         let mut body = data;
         let header = match Header::decode(&mut body) {
             Ok(h) => h,
