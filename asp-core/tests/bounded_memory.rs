@@ -57,7 +57,14 @@ fn hostile_input_is_counted_and_bounded() {
     assert!(pair.connect(Timestamp::from_millis(1000), &mut sink));
     // Legitimate channels from the client: the server now holds their receive windows.
     let mut channels = Vec::new();
-    for kind in [ChannelKind::Display, ChannelKind::Usb, ChannelKind::Clipboard, ChannelKind::Input, ChannelKind::Audio, ChannelKind::Cursor] {
+    for kind in [
+        ChannelKind::Display,
+        ChannelKind::Usb,
+        ChannelKind::Clipboard,
+        ChannelKind::Input,
+        ChannelKind::Audio,
+        ChannelKind::Cursor,
+    ] {
         channels.push(pair.client.open_channel(ChannelConfig::for_kind(kind)).unwrap());
     }
     // One channel too many for the server's budget is refused there, not accepted.
@@ -85,18 +92,36 @@ fn hostile_input_is_counted_and_bounded() {
             // more), at a random offset, on a random channel, known or not.
             1 | 2 => {
                 pn += 1;
-                let channel = if rng.random_bool(0.8) { u64::from(channels[rng.random_range(0..channels.len())].0) } else { rng.random_range(0..1_000) };
+                let channel = if rng.random_bool(0.8) {
+                    u64::from(channels[rng.random_range(0..channels.len())].0)
+                } else {
+                    rng.random_range(0..1_000)
+                };
                 let total = rng.random_range(1..(32u64 << 20));
                 let len = rng.random_range(0..1_100u64).min(total);
                 let offset = rng.random_range(0..=total - len);
                 let deadline = rng.random_bool(0.5).then(|| rng.random());
-                let f = Fragment { channel, seq: rng.random_range(0..1 << 20), total, offset, deadline, data: Bytes::from(vec![1u8; len as usize]) };
+                let f = Fragment {
+                    channel,
+                    seq: rng.random_range(0..1 << 20),
+                    total,
+                    offset,
+                    deadline,
+                    data: Bytes::from(vec![1u8; len as usize]),
+                };
                 packet(pn, &[Frame::Fragment(f)])
             }
             // A real-looking packet cut short.
             3 => {
                 pn += 1;
-                let f = Fragment { channel: 1, seq: 3, total: 900, offset: 0, deadline: None, data: Bytes::from(vec![2u8; 900]) };
+                let f = Fragment {
+                    channel: 1,
+                    seq: 3,
+                    total: 900,
+                    offset: 0,
+                    deadline: None,
+                    data: Bytes::from(vec![2u8; 900]),
+                };
                 let p = packet(pn, &[Frame::Ping, Frame::Fragment(f)]);
                 p.slice(..rng.random_range(0..p.len()))
             }
@@ -122,7 +147,9 @@ fn hostile_input_is_counted_and_bounded() {
     let stats = server.stats();
     let bad = stats.bad_packets;
     eprintln!("peak growth {peak} bytes, budget {budget}; {bad:?}");
-    assert!(bad.not_asp > 0 && bad.truncated > 0 && bad.wrong_version > 0 && bad.unknown_channel > 0 && bad.oversized > 0);
+    assert!(
+        bad.not_asp > 0 && bad.truncated > 0 && bad.wrong_version > 0 && bad.unknown_channel > 0 && bad.oversized > 0
+    );
     assert!(bad.window_exceeded + bad.malformed_frame > 0);
     // The receive budget, plus the hostile datagrams themselves in flight (one at a time,
     // at most 200 kB) and bookkeeping.
