@@ -7,4 +7,4 @@ pub mod scenario;
 
 pub use link::{BurstLoss, Link, LinkProfile, LinkStats};
 pub use pair::{Pair, Side};
-pub use scenario::{Change, Flow, FlowReport, Report, Scenario, ScenarioError, Traffic};
+pub use scenario::{Change, Flow, FlowReport, Report, Scenario, ScenarioError, Tick, Traffic};

@@ -175,6 +175,17 @@ impl Report {
     }
 }
 
+/// The state of a running scenario, handed to a progress callback.
+#[derive(Debug)]
+pub struct Tick<'a> {
+    /// Simulated time since traffic started.
+    pub elapsed: Duration,
+    /// The sessions and links.
+    pub pair: &'a Pair,
+    /// What each flow got so far (delays not yet sorted).
+    pub flows: &'a [FlowReport],
+}
+
 /// Why a scenario could not run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -234,6 +245,19 @@ impl Scenario {
     /// # Errors
     /// [`ScenarioError`] if the sessions cannot be built, connected or given their channels.
     pub fn run(&self) -> Result<Report, ScenarioError> {
+        self.run_with_progress(Duration::MAX, &mut |_| {})
+    }
+
+    /// Plays the scenario, calling `on_tick` every `interval` of simulated time with the state
+    /// so far (for live statistics).
+    ///
+    /// # Errors
+    /// As [`Scenario::run`].
+    pub fn run_with_progress(
+        &self,
+        interval: Duration,
+        on_tick: &mut dyn FnMut(&Tick<'_>),
+    ) -> Result<Report, ScenarioError> {
         let mut pair =
             Pair::new(self.client.clone(), self.server.clone(), self.uplink.clone(), self.downlink.clone(), self.seed)?;
         if !pair.connect(Timestamp::from_millis(10_000), &mut |_, _, _| {}) {
@@ -260,6 +284,7 @@ impl Scenario {
         let mut changes = self.changes.clone();
         changes.sort_by_key(|c| c.0);
         let mut changes = changes.into_iter().peekable();
+        let mut next_tick = t0 + interval;
 
         while pair.now() < end {
             let now = pair.now();
@@ -341,6 +366,11 @@ impl Scenario {
             if let Some((at, _)) = changes.peek() {
                 next = next.min(t0 + *at);
             }
+            if now >= next_tick {
+                on_tick(&Tick { elapsed: now.saturating_since(t0), pair: &pair, flows: &reports });
+                next_tick += interval;
+            }
+            next = next.min(next_tick);
             let mut handler = |side: Side, t: Timestamp, e: Event| {
                 record(side, t, e, &mut flows, &mut reports, &self.flows, &by_channel)
             };
