@@ -90,9 +90,9 @@ pub fn session(data: &[u8]) -> u64 {
     // Injected datagrams that parse as packets may legitimately forge or close anything (the
     // carrier's encryption is what keeps them out in real use); then only robustness counts.
     let mut forged = false;
-    let mut ops = data.chunks(4);
+    let ops = data.chunks(4);
     let mut last_packet = Bytes::new();
-    while let Some(op) = ops.next() {
+    for op in ops {
         let now = pair.now();
         match op[0] % 6 {
             0 => {

@@ -13,23 +13,29 @@
 //! # Run loop
 //!
 //! ```
-//! use asp_core::{Input, Output, Session, SessionConfig, Timestamp};
+//! use asp_core::{Event, Input, Output, Session, SessionConfig, Timestamp};
 //!
-//! let mut client = Session::client(SessionConfig::default(), Timestamp::ZERO).unwrap();
-//! let mut server = Session::server(SessionConfig::default(), Timestamp::ZERO).unwrap();
-//! let now = Timestamp::ZERO;
-//! // A zero-delay "carrier": hand every datagram straight to the other end.
-//! for _ in 0..10 {
-//!     for (from, to) in [(&mut client, &mut server), (&mut server, &mut client)] {
-//!         loop {
-//!             match from.poll_output(now) {
-//!                 Output::Transmit(datagram) => to.handle_input(now, Input::Datagram(datagram)),
-//!                 Output::Event(event) => println!("{event:?}"),
-//!                 Output::Timeout(_wake_at) => break,
-//!             }
+//! /// Drains `from`, handing its datagrams straight to `to` (a perfect, instant "carrier").
+//! fn pump(from: &mut Session, to: &mut Session, now: Timestamp) -> Vec<Event> {
+//!     let mut events = Vec::new();
+//!     loop {
+//!         match from.poll_output(now) {
+//!             Output::Transmit(datagram) => to.handle_input(now, Input::Datagram(datagram)),
+//!             Output::Event(event) => events.push(event),
+//!             // A real driver sleeps until `wake_at` (or a datagram), then feeds
+//!             // `Input::Timeout`.
+//!             Output::Timeout(_wake_at) => return events,
 //!         }
 //!     }
 //! }
+//!
+//! let now = Timestamp::ZERO;
+//! let mut client = Session::client(SessionConfig::default(), now).unwrap();
+//! let mut server = Session::server(SessionConfig::default(), now).unwrap();
+//! pump(&mut client, &mut server, now); // Hello
+//! pump(&mut server, &mut client, now); // Welcome
+//! let events = pump(&mut client, &mut server, now);
+//! assert!(matches!(events[0], Event::Connected(_)));
 //! assert!(client.is_established() && server.is_established());
 //! ```
 //!

@@ -32,7 +32,7 @@ impl Pacer {
 
     fn refill(&mut self, now: Timestamp) {
         let elapsed = now.saturating_since(self.updated);
-        let earned = (elapsed.as_micros() as u128 * u128::from(self.rate_bps) / 8_000_000) as i64;
+        let earned = (elapsed.as_micros() * u128::from(self.rate_bps) / 8_000_000) as i64;
         if earned > 0 {
             self.tokens = self.tokens.saturating_add(earned).min(self.burst_bytes);
             // Keep the remainder of a partial byte by advancing only by the time it bought.

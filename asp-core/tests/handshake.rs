@@ -8,7 +8,7 @@ use asp_core::sim::{LinkProfile, Pair, Side};
 use asp_core::wire::handshake::{Chroma, VideoCodec, VideoProfile};
 use asp_core::wire::packet::Header;
 use asp_core::{CloseCode, Event, Input, Output, Session, SessionError, Timestamp};
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use common::{Events, client_config, h264, server_config};
 
 fn path() -> LinkProfile {

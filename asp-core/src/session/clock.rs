@@ -19,7 +19,7 @@ impl PeerClock {
     }
 
     /// A remote instant in local time, or `None` before the first timestamp.
-    pub(crate) fn to_local(&self, remote_micros: u64, min_rtt: Duration) -> Option<Timestamp> {
+    pub(crate) fn to_local(self, remote_micros: u64, min_rtt: Duration) -> Option<Timestamp> {
         let offset = self.min_delta? - (duration_micros(min_rtt) / 2) as i64;
         let local = (remote_micros as i64).saturating_add(offset);
         Some(Timestamp::from_micros(local.max(0) as u64))
