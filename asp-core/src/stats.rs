@@ -17,7 +17,7 @@ pub enum DropReason {
     ReassemblyLimit = 4,
     /// The sender said it gave up on it.
     SenderDropped = 5,
-    /// Part of it was lost and its channel does not retransmit.
+    /// Part of it was lost for good (reserved for media loss recovery giving up on a frame).
     Lost = 6,
 }
 
@@ -160,6 +160,9 @@ pub struct SessionStats {
     pub extensions_ignored: u64,
     /// Channels the peer tried to open past this end's limits.
     pub channels_refused: u64,
+    /// Control messages not queued because the control channel's queue was full (the peer
+    /// has stopped acknowledging).
+    pub control_overflow: u64,
 }
 
 /// Per-channel figures, both directions.
@@ -175,6 +178,8 @@ pub struct ChannelStats {
     pub fragments_sent: u64,
     /// Fragments sent again.
     pub retransmits: u64,
+    /// Fragments taken from packets (duplicates included).
+    pub fragments_received: u64,
     /// Messages delivered to the application.
     pub messages_received: u64,
     /// Payload bytes delivered.

@@ -486,17 +486,18 @@ impl Session {
     }
 
     fn queue_control(&mut self, message: ControlMessage) {
-        // Encoding only fails past the size limit, which a message built by this crate's types
-        // reaches only through an oversized free-text field; such a message is refused here.
+        // Encoding only fails past the size limit, which a message built from this crate's
+        // types reaches only through an oversized free-text field; such a message is counted
+        // and not sent.
         match message.encode() {
             Ok(bytes) => {
                 let control = self.scheduler.channels.get_mut(&0).expect("control channel always exists");
                 // The control queue is generous; a full one means the peer stopped reading.
                 if control.enqueue(self.last_now, Bytes::from(bytes), None).is_err() {
-                    self.stats.bad_packets.window_exceeded += 1;
+                    self.stats.control_overflow += 1;
                 }
             }
-            Err(_) => self.stats.bad_packets.oversized += 1,
+            Err(_) => self.stats.control_overflow += 1,
         }
     }
 

@@ -231,6 +231,7 @@ impl Session {
         let (Some(recv), Some(send)) = (self.recv.get_mut(&id), self.scheduler.channels.get_mut(&id)) else {
             return Err(Refused::UnknownChannel);
         };
+        send.stats.fragments_received += 1;
         let mut out = std::mem::take(&mut self.deliveries);
         let result = recv.on_fragment(now, f, deadline, &mut send.stats, &mut out);
         self.dispatch(now, id, &mut out);
