@@ -269,13 +269,19 @@ impl RecvChannel {
         out.push(Delivery::Dropped { seq, reason });
     }
 
-    /// The sender gave up on `seq`.
-    pub(crate) fn on_sender_dropped(&mut self, seq: u64, stats: &mut ChannelStats, out: &mut Vec<Delivery>) {
+    /// The sender gave up on `seq`, for `reason`.
+    pub(crate) fn on_sender_dropped(
+        &mut self,
+        seq: u64,
+        reason: DropReason,
+        stats: &mut ChannelStats,
+        out: &mut Vec<Delivery>,
+    ) {
         if self.config.mode == DeliveryMode::ReliableOrdered || self.is_stale(seq) {
             return;
         }
         self.remove_slot(seq);
-        self.drop_message(seq, DropReason::SenderDropped, stats, out);
+        self.drop_message(seq, reason, stats, out);
     }
 
     /// Drops partial media frames whose deadline has passed.

@@ -15,7 +15,7 @@ pub enum DropReason {
     Superseded = 3,
     /// Reassembling it would have exceeded the receiver's memory bound.
     ReassemblyLimit = 4,
-    /// The sender said it gave up on it.
+    /// The sender gave up on it for a reason this version does not know.
     SenderDropped = 5,
     /// Part of it was lost for good (reserved for media loss recovery giving up on a frame).
     Lost = 6,

@@ -208,10 +208,11 @@ impl Session {
                 let (Some(recv), Some(send)) = (self.recv.get_mut(&id), self.scheduler.channels.get_mut(&id)) else {
                     return Err(Refused::UnknownChannel);
                 };
-                let _ = DropReason::from_code(reason);
+                // The sender's reason, when it is one this version knows.
+                let reason = DropReason::from_code(reason).unwrap_or(DropReason::SenderDropped);
                 let mut out = std::mem::take(&mut self.deliveries);
-                recv.on_sender_dropped(seq, &mut send.stats, &mut out);
-                self.dispatch(now, id, &mut out);
+                recv.on_sender_dropped(seq, reason, &mut send.stats, &mut out);
+                self.dispatch(id, &mut out);
                 self.deliveries = out;
                 Ok(true)
             }
@@ -234,7 +235,7 @@ impl Session {
         send.stats.fragments_received += 1;
         let mut out = std::mem::take(&mut self.deliveries);
         let result = recv.on_fragment(now, f, deadline, &mut send.stats, &mut out);
-        self.dispatch(now, id, &mut out);
+        self.dispatch(id, &mut out);
         self.deliveries = out;
         result.map_err(|r| match r {
             Refusal::WindowExceeded => Refused::WindowExceeded,
@@ -243,7 +244,7 @@ impl Session {
     }
 
     /// Turns channel deliveries into events (or control handling for channel 0).
-    pub(super) fn dispatch(&mut self, _now: Timestamp, id: u32, out: &mut Vec<Delivery>) {
+    pub(super) fn dispatch(&mut self, id: u32, out: &mut Vec<Delivery>) {
         for d in out.drain(..) {
             match d {
                 Delivery::Message { data, .. } if id == 0 => self.on_control(&data),

@@ -57,7 +57,7 @@ impl Session {
             };
             let mut out = std::mem::take(&mut self.deliveries);
             recv.expire(now, &mut send.stats, &mut out);
-            self.dispatch(now, id, &mut out);
+            self.dispatch(id, &mut out);
             self.deliveries = out;
         }
     }
