@@ -157,6 +157,9 @@ fn demo(args: &Args) -> Report {
             ms(f.delay_percentile(0.99))
         );
     }
+    println!(
+        "(display frames hit by packet loss are dropped whole: media loss recovery, NACK and FEC, is not built yet)"
+    );
     let s = &report.server;
     println!(
         "server: {} packets sent, {} lost ({:.2} %), {} retransmitted fragments, rtt {:.1} ms (min {:.1}); bad packets {}",
