@@ -24,13 +24,16 @@ fn flow(name: &str, from: Side, kind: ChannelKind, traffic: Traffic) -> Flow {
     Flow { name: name.into(), from, channel: ChannelConfig::for_kind(kind), traffic, start: Duration::ZERO, stop: None }
 }
 
+/// A scenario at a fixed pacing rate (rate control off): the figures of part 2 measure the
+/// engine's scheduling at a given rate.
 fn scenario(name: &str, seed: u64, secs: u64, link: LinkProfile, rate: u64, flows: Vec<Flow>) -> Scenario {
+    let fixed = |seed| SessionConfig { target_rate_bps: rate, rate_control: None, rng_seed: seed, ..SessionConfig::default() };
     Scenario {
         name: name.into(),
         duration: Duration::from_secs(secs),
         seed,
-        client: SessionConfig { target_rate_bps: rate, rng_seed: seed, ..SessionConfig::default() },
-        server: SessionConfig { target_rate_bps: rate, rng_seed: seed + 1, ..SessionConfig::default() },
+        client: fixed(seed),
+        server: fixed(seed + 1),
         uplink: link.clone(),
         downlink: link,
         flows,

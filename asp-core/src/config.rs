@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::cc::RateControlConfig;
 use crate::scheduler::SchedulerConfig;
 use crate::wire::handshake::Capabilities;
 use crate::wire::packet::VERSION_1;
@@ -26,8 +27,11 @@ pub struct SessionConfig {
     /// The carrier delivers every datagram in order (TLS over TCP): the engine then never
     /// retransmits, since the carrier does.
     pub reliable_carrier: bool,
-    /// Pacing rate until a rate controller sets another, bits per second.
+    /// Starting pacing rate, bits per second; with `rate_control` off, the fixed rate.
     pub target_rate_bps: u64,
+    /// Delay- and loss-based rate control from the peer's feedback; `None` paces at
+    /// `target_rate_bps` until `Session::set_target_rate` says otherwise.
+    pub rate_control: Option<RateControlConfig>,
     /// Bytes the pacer lets out back to back.
     pub pacing_burst: usize,
     /// Scheduling between and inside priority classes.
@@ -59,6 +63,7 @@ impl Default for SessionConfig {
             mtu: 1200,
             reliable_carrier: false,
             target_rate_bps: 10_000_000,
+            rate_control: Some(RateControlConfig::default()),
             pacing_burst: 2 * 1200,
             scheduler: SchedulerConfig::default(),
             initial_rtt: Duration::from_millis(100),
@@ -113,6 +118,10 @@ impl SessionConfig {
         range("mtu", self.mtu as f64, MIN_MTU as f64, MAX_MTU as f64)?;
         range("target_rate_bps", self.target_rate_bps as f64, 16_000.0, 100e9)?;
         range("pacing_burst", self.pacing_burst as f64, self.mtu as f64, 64.0 * self.mtu as f64)?;
+        if let Some(rc) = &self.rate_control {
+            range("rate_control.min_bps", rc.min_bps as f64, 16_000.0, rc.max_bps as f64)?;
+            range("rate_control.max_bps", rc.max_bps as f64, rc.min_bps as f64, 100e9)?;
+        }
         range("scheduler.bulk_min_share", self.scheduler.bulk_min_share, 0.0, 0.5)?;
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         range("initial_rtt_ms", ms(self.initial_rtt), 1.0, 10_000.0)?;

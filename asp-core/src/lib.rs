@@ -43,6 +43,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod cc;
 pub mod channel;
 pub mod config;
 pub mod error;
@@ -61,6 +62,7 @@ pub mod stats;
 pub mod time;
 pub mod wire;
 
+pub use cc::{NetworkClass, RateControlConfig, RateEstimate};
 pub use channel::{ChannelConfig, ChannelId, ChannelKind, DeliveryMode, PriorityClass};
 pub use config::{InvalidConfig, SessionConfig};
 pub use error::{CloseCode, SessionError};

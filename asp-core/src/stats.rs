@@ -154,6 +154,8 @@ pub struct SessionStats {
     pub rtt: RttStats,
     /// The pacing rate in force, bits per second.
     pub target_rate_bps: u64,
+    /// The rate controller's estimate and path class, when rate control is on.
+    pub rate: Option<crate::cc::RateEstimate>,
     /// Packets refused on receipt, by reason.
     pub bad_packets: BadPacketCounters,
     /// Unknown extension frames skipped.

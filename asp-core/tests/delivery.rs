@@ -18,8 +18,10 @@ fn scenario(name: &str, seed: u64, link: LinkProfile, rate_bps: u64, secs: u64, 
         name: name.into(),
         duration: Duration::from_secs(secs),
         seed,
-        client: SessionConfig { target_rate_bps: rate_bps, rng_seed: seed, ..client_config() },
-        server: SessionConfig { target_rate_bps: rate_bps, rng_seed: seed + 1, ..server_config() },
+        // A fixed pacing rate: these tests are about the engine's guarantees at a given rate;
+        // rate control has its own tests (rate_control.rs).
+        client: SessionConfig { target_rate_bps: rate_bps, rate_control: None, rng_seed: seed, ..client_config() },
+        server: SessionConfig { target_rate_bps: rate_bps, rate_control: None, rng_seed: seed + 1, ..server_config() },
         uplink: link.clone(),
         downlink: link,
         flows,

@@ -25,6 +25,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use rand::{RngCore, SeedableRng};
 
+use crate::cc::{FeedbackRecorder, RateController, RateEstimate};
 use crate::channel::{ChannelConfig, ChannelId, ChannelKind};
 use crate::config::{InvalidConfig, SessionConfig};
 use crate::error::{CloseCode, SessionError};
@@ -112,6 +113,9 @@ pub enum Event {
     },
     /// A control message from the peer (keyframe request, stats, stall report).
     Control(ControlMessage),
+    /// The rate controller moved the target by 5 % or more, or re-classified the path: the
+    /// encoder's bitrate should follow `target_bps`.
+    TargetRate(RateEstimate),
     /// The session ended; nothing more will happen.
     Closed(SessionError),
 }
@@ -127,6 +131,8 @@ pub enum TimeoutReason {
     Pacing,
     /// A delayed acknowledgement is due.
     Ack,
+    /// A transport-feedback report is due.
+    Feedback,
     /// Packets become lost by the time threshold.
     LossDetection,
     /// The probe timeout.
@@ -192,6 +198,9 @@ pub struct Session {
     scheduler: Scheduler,
     rtt: RttEstimator,
     tx: BytesMut,
+    rate: Option<RateController>,
+    /// The last estimate reported in an event.
+    reported_rate: Option<RateEstimate>,
 
     // Receiving.
     received: RangeSet,
@@ -202,6 +211,7 @@ pub struct Session {
     last_received: Timestamp,
     recv: BTreeMap<u32, RecvChannel>,
     peer_clock: PeerClock,
+    feedback: FeedbackRecorder,
 
     // Handshake and close.
     hello_next: Option<Timestamp>,
@@ -268,6 +278,8 @@ impl Session {
             scheduler,
             rtt: RttEstimator::new(config.initial_rtt),
             tx: BytesMut::new(),
+            rate: config.rate_control.map(|rc| RateController::new(rc, config.target_rate_bps)),
+            reported_rate: None,
             received: RangeSet::default(),
             largest_received_at: now,
             ack_eliciting_unacked: 0,
@@ -276,6 +288,7 @@ impl Session {
             last_received: now,
             recv,
             peer_clock: PeerClock::default(),
+            feedback: FeedbackRecorder::default(),
             hello_next: (role == Role::Client).then_some(now),
             hello_sends: 0,
             send_welcome: false,
@@ -330,6 +343,8 @@ impl Session {
             latest: self.rtt.latest(),
             variation: self.rtt.var(),
         };
+        s.target_rate_bps = self.pacer.rate_bps();
+        s.rate = self.rate.as_ref().map(RateController::estimate);
         let settled = s.packets_acked + s.packets_lost;
         s.loss_rate = if settled == 0 { 0.0 } else { s.packets_lost as f64 / settled as f64 };
         s
@@ -501,11 +516,21 @@ impl Session {
         }
     }
 
-    /// Sets the pacing rate (bits per second); the rate controller calls this.
+    /// Sets the pacing rate (bits per second). With rate control on, the controller restarts
+    /// from this rate and moves on from there with the feedback.
     pub fn set_target_rate(&mut self, now: Timestamp, rate_bps: u64) {
-        let rate_bps = rate_bps.max(16_000);
+        let mut rate_bps = rate_bps.max(16_000);
+        if let Some(rc) = &mut self.rate {
+            rc.reset_to(rate_bps);
+            rate_bps = rc.target_bps();
+        }
         self.pacer.set_rate(rate_bps, now);
-        self.stats.target_rate_bps = rate_bps;
+    }
+
+    /// The rate controller's current view, when rate control is on.
+    #[must_use]
+    pub fn rate_estimate(&self) -> Option<RateEstimate> {
+        self.rate.as_ref().map(RateController::estimate)
     }
 
     /// Closes the session: the peer is told, and [`Event::Closed`] follows.

@@ -13,7 +13,7 @@ use crate::recv_channel::{Delivery, Refusal};
 use crate::stats::DropReason;
 use crate::time::Timestamp;
 use crate::wire::control::ControlMessage;
-use crate::wire::frame::{AckFrame, CloseFrame, Fragment, Frame, FrameError, FrameIter};
+use crate::wire::frame::{AckFrame, CloseFrame, FeedbackFrame, Fragment, Frame, FrameError, FrameIter};
 use crate::wire::handshake::HandshakeMessage;
 use crate::wire::packet::{Header, HeaderError};
 
@@ -157,6 +157,9 @@ impl Session {
         }
         self.received.insert(pn, pn);
         self.received.truncate_low(MAX_RECEIVED_RANGES);
+        if !long {
+            self.feedback.on_packet(pn, now);
+        }
         self.last_received = now;
         if ack_eliciting {
             self.ack_eliciting_unacked += 1;
@@ -215,6 +218,13 @@ impl Session {
                 self.dispatch(id, &mut out);
                 self.deliveries = out;
                 Ok(true)
+            }
+            Frame::Feedback(report) => {
+                if long {
+                    return Err(Refused::Unexpected);
+                }
+                self.on_feedback(now, &report);
+                Ok(false)
             }
             Frame::Extension { .. } => {
                 self.stats.extensions_ignored += 1;
@@ -356,6 +366,21 @@ impl Session {
             _ => SessionError::ClosedByPeer { code, reason: close.reason },
         };
         self.end(error);
+    }
+
+    fn on_feedback(&mut self, now: Timestamp, report: &FeedbackFrame) {
+        let Some(rc) = &mut self.rate else { return };
+        rc.on_feedback(now, report, self.rtt.get(), self.rtt.min());
+        let target = rc.target_bps();
+        let estimate = rc.estimate();
+        self.pacer.set_rate(target, now);
+        let moved = self.reported_rate.is_none_or(|r| {
+            r.class != estimate.class || (target as f64 - r.target_bps as f64).abs() >= 0.05 * r.target_bps as f64
+        });
+        if moved {
+            self.reported_rate = Some(estimate);
+            self.events.push_back(Event::TargetRate(estimate));
+        }
     }
 
     fn on_ack(&mut self, now: Timestamp, ack: &AckFrame) -> Result<(), Refused> {

@@ -138,8 +138,9 @@ impl Session {
         let ping = self.probe_pending || keep_alive_due;
         let drops = self.scheduler.channels.values().any(|c| !c.pending_drops.is_empty());
         let ack_due = self.ack_now || self.ack_deadline.is_some_and(|d| d <= now);
+        let feedback_due = self.feedback.due_at().is_some_and(|t| t <= now);
         let data = (borrow_open && self.scheduler.class0_ready()) || (paced_open && self.scheduler.paced_backlog());
-        if !(ack_due || ping || drops || data) {
+        if !(ack_due || feedback_due || ping || drops || data) {
             return None;
         }
         let mtu = self.config.mtu;
@@ -151,6 +152,12 @@ impl Session {
         }
         if self.ack_eliciting_unacked > 0 || ack_due {
             self.write_ack(now, &mut buf);
+        }
+        if (feedback_due || elicits)
+            && self.feedback.due_at().is_some()
+            && let Some(report) = self.feedback.report(now)
+        {
+            Frame::Feedback(report).encode(&mut buf);
         }
         if ping {
             Frame::Ping.encode(&mut buf);
@@ -208,6 +215,9 @@ impl Session {
         self.stats.packets_sent += 1;
         self.stats.bytes_sent += len as u64;
         self.pacer.on_sent(len, now);
+        if let Some(rc) = &mut self.rate {
+            rc.on_sent(pn, now, len);
+        }
         if ack_eliciting {
             self.last_ack_eliciting_sent = now;
             self.ack_eliciting_in_flight += 1;

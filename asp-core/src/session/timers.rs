@@ -137,6 +137,9 @@ impl Session {
                 if let Some(t) = self.ack_deadline {
                     consider(t, TimeoutReason::Ack);
                 }
+                if let Some(t) = self.feedback.due_at() {
+                    consider(t.max(now), TimeoutReason::Feedback);
+                }
                 if !self.config.reliable_carrier {
                     match (self.loss_time, self.pto_time()) {
                         (Some(t), _) => consider(t, TimeoutReason::LossDetection),

@@ -29,7 +29,7 @@ pub mod ty {
     pub const DROPPED: u8 = 0x12;
     /// First extension type: extension frames carry a length and may be skipped.
     pub const EXTENSION_MIN: u8 = 0x20;
-    /// Reserved for transport-wide feedback (arrival times per packet).
+    /// Transport-wide feedback: arrival time or loss of each packet.
     pub const TRANSPORT_FEEDBACK: u8 = 0x20;
     /// Reserved for negative acknowledgements of media fragments.
     pub const NACK: u8 = 0x21;
@@ -47,6 +47,8 @@ pub const MAX_REASON_LEN: usize = 1024;
 pub const MAX_MESSAGE_LEN: u64 = 1 << 30;
 /// Highest channel id.
 pub const MAX_CHANNEL_ID: u64 = u32::MAX as u64;
+/// Most packets one feedback frame reports on.
+pub const MAX_FEEDBACK_PACKETS: usize = 1024;
 
 /// A decoded frame. Payloads share the datagram's memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +76,8 @@ pub enum Frame {
         /// Why, as a [`crate::DropReason`] code.
         reason: u8,
     },
+    /// Arrival times of a run of packets, for rate control.
+    Feedback(FeedbackFrame),
     /// An extension frame this version does not interpret.
     Extension {
         /// Frame type, within the extension range.
@@ -98,6 +102,16 @@ impl AckFrame {
     pub fn largest(&self) -> u64 {
         self.ranges.first().map_or(0, |r| r.1)
     }
+}
+
+/// What the receiver saw of packets `base ..` : for each, its arrival time on the receiver's
+/// clock (microseconds), or `None` if it has not arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedbackFrame {
+    /// Packet number of the first entry.
+    pub base: u64,
+    /// One entry per packet number from `base` on.
+    pub arrivals: Vec<Option<u64>>,
 }
 
 /// Session close: a reason code and a human-readable text.
@@ -163,6 +177,9 @@ pub enum FrameError {
     /// A close reason that is not UTF-8.
     #[error("close reason is not UTF-8")]
     BadReason,
+    /// A feedback frame whose body does not match its length or whose times run out of range.
+    #[error("malformed feedback frame")]
+    BadFeedback,
     /// The packet ended inside a frame.
     #[error(transparent)]
     Truncated(#[from] UnexpectedEnd),
@@ -243,12 +260,72 @@ fn decode_frame(buf: &mut Bytes) -> Result<Frame, FrameError> {
             seq: get_varint(buf)?,
             reason: get_u8(buf)?,
         },
+        ty::TRANSPORT_FEEDBACK => {
+            let len = get_varint(buf)?;
+            let mut body = split_bytes(buf, len)?;
+            let frame = decode_feedback(&mut body)?;
+            if !body.is_empty() {
+                return Err(FrameError::BadFeedback);
+            }
+            Frame::Feedback(frame)
+        }
         ty::EXTENSION_MIN..=ty::EXTENSION_MAX => {
             let len = get_varint(buf)?;
             Frame::Extension { ty, body: split_bytes(buf, len)? }
         }
         other => return Err(FrameError::UnknownType(other)),
     })
+}
+
+/// Zig-zag: signed deltas as unsigned varints, small magnitudes small.
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
+}
+
+fn decode_feedback(buf: &mut Bytes) -> Result<FeedbackFrame, FrameError> {
+    let base = get_varint(buf)?;
+    let count = bounded(buf, MAX_FEEDBACK_PACKETS as u64, "feedback packet count")? as usize;
+    let mut previous = get_varint(buf)? as i64;
+    let mut arrivals = Vec::with_capacity(count);
+    for _ in 0..count {
+        let entry = get_varint(buf)?;
+        if entry == 0 {
+            arrivals.push(None);
+            continue;
+        }
+        let at = previous.checked_add(unzigzag(entry - 1)).filter(|t| *t >= 0).ok_or(FrameError::BadFeedback)?;
+        arrivals.push(Some(at as u64));
+        previous = at;
+    }
+    base.checked_add(count as u64).ok_or(FrameError::BadFeedback)?;
+    Ok(FeedbackFrame { base, arrivals })
+}
+
+impl FeedbackFrame {
+    /// The body, after type and length.
+    fn encode_body(&self) -> Vec<u8> {
+        let mut body = Vec::with_capacity(8 + self.arrivals.len() * 2);
+        put_varint(&mut body, self.base);
+        let arrivals = &self.arrivals[..self.arrivals.len().min(MAX_FEEDBACK_PACKETS)];
+        put_varint(&mut body, arrivals.len() as u64);
+        let reference = arrivals.iter().flatten().next().copied().unwrap_or(0);
+        put_varint(&mut body, reference);
+        let mut previous = reference as i64;
+        for a in arrivals {
+            match a {
+                None => put_varint(&mut body, 0),
+                Some(t) => {
+                    put_varint(&mut body, zigzag(*t as i64 - previous) + 1);
+                    previous = *t as i64;
+                }
+            }
+        }
+        body
+    }
 }
 
 fn decode_ack(buf: &mut Bytes) -> Result<AckFrame, FrameError> {
@@ -305,6 +382,12 @@ impl Frame {
                 put_varint(out, *t);
             }
             Frame::Fragment(f) => f.encode(out),
+            Frame::Feedback(f) => {
+                let body = f.encode_body();
+                out.put_u8(ty::TRANSPORT_FEEDBACK);
+                put_varint(out, body.len() as u64);
+                out.put_slice(&body);
+            }
             Frame::Dropped { channel, seq, reason } => {
                 out.put_u8(ty::DROPPED);
                 put_varint(out, *channel);

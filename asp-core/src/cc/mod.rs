@@ -1,0 +1,330 @@
+//! Rate control: from transport-wide feedback to a target rate that drives pacing and the
+//! encoder's bitrate.
+//!
+//! Ideas taken, and from where:
+//! * GCC (draft-ietf-rmcat-gcc): arrival groups, the trendline delay-gradient detector with an
+//!   adaptive threshold, and the AIMD controller (multiplicative increase far from the last
+//!   congestion point, additive near it, decrease to 0.85 of the received rate on overuse);
+//!   its loss-based controller (reduce above 10 % loss, hold between 2 and 10 %).
+//! * SCReAM / NADA: judge loss together with queuing delay. Loss that comes while the queue is
+//!   empty is random (a lossy radio link), is answered with FEC, and does not lower the rate;
+//!   loss with a standing queue is congestion, and does.
+//!
+//! [`NetworkClass`] names what the controller believes about the path; it is exposed in the
+//! statistics and chooses the strategy (FEC overhead, reaction to loss).
+
+mod feedback;
+mod trendline;
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+pub(crate) use feedback::{FeedbackRecorder, SendHistory};
+use feedback::PacketResult;
+pub(crate) use trendline::Usage;
+use trendline::Trendline;
+
+use crate::time::Timestamp;
+use crate::wire::frame::FeedbackFrame;
+
+/// What the rate controller believes about the path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum NetworkClass {
+    /// Not enough feedback yet.
+    #[default]
+    Unknown,
+    /// A local network: RTT of a few milliseconds, no loss, no queue.
+    Lan,
+    /// A wide-area path without a standing bottleneck queue or notable loss.
+    Wan,
+    /// Loss without queue growth (radio links): answered with FEC, not a lower rate.
+    LossyWireless,
+    /// A bottleneck whose queue fills when we push: answered with a lower rate.
+    ShapedBottleneck,
+}
+
+/// Limits of the rate controller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateControlConfig {
+    /// Never below this, bits per second.
+    pub min_bps: u64,
+    /// Never above this, bits per second.
+    pub max_bps: u64,
+}
+
+impl Default for RateControlConfig {
+    fn default() -> Self {
+        RateControlConfig { min_bps: 100_000, max_bps: 1_000_000_000 }
+    }
+}
+
+/// The controller's view, for statistics and for the encoder.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct RateEstimate {
+    /// The rate to send at (pacing, and the encoder's budget), bits per second.
+    pub target_bps: u64,
+    /// What the delay-based controller allows.
+    pub delay_based_bps: u64,
+    /// What the loss-based controller allows.
+    pub loss_based_bps: u64,
+    /// What the receiver got over the last half second.
+    pub received_bps: u64,
+    /// Packets lost over the last second, as a fraction.
+    pub loss: f64,
+    /// Of which lost while the queue was empty (random loss), as a fraction of all packets.
+    pub random_loss: f64,
+    /// Current queuing delay: one-way delay above its minimum.
+    pub queue_delay: Duration,
+    /// The delay detector's modified trend (ms of delay growth, scaled).
+    pub trend: f64,
+    /// The path's class.
+    pub class: NetworkClass,
+    /// Share of a media frame's packets worth sending again as FEC repair, for this loss.
+    pub fec_overhead: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Aimd {
+    Hold,
+    Increase,
+}
+
+/// Queuing delay below which a loss is taken as random rather than congestive.
+const EMPTY_QUEUE: Duration = Duration::from_millis(8);
+/// Window of the loss statistics.
+const LOSS_WINDOW: Duration = Duration::from_secs(1);
+/// Window of the received-rate estimate.
+const RATE_WINDOW: Duration = Duration::from_millis(500);
+
+#[derive(Debug)]
+pub(crate) struct RateController {
+    config: RateControlConfig,
+    trendline: Trendline,
+    history: SendHistory,
+    results: Vec<PacketResult>,
+    delay_based: f64,
+    loss_based: f64,
+    target: f64,
+    aimd: Aimd,
+    last_update: Option<Timestamp>,
+    last_decrease: Option<Timestamp>,
+    /// Rate right after the last decrease: near it, increase additively.
+    congestion_point: Option<f64>,
+    last_loss_decrease: Option<Timestamp>,
+    /// (arrival, bytes) of recent packets, for the received rate.
+    arrivals: VecDeque<(Timestamp, usize)>,
+    /// (feedback time, received, lost, lost with an empty queue).
+    losses: VecDeque<(Timestamp, u32, u32, u32)>,
+    /// Smallest (arrival - sent) seen, microseconds: base delay plus clock offset.
+    min_delay: Option<i64>,
+    queue_delay: Duration,
+    last_overuse: Option<Timestamp>,
+    random_loss_ewma: f64,
+    estimate: RateEstimate,
+}
+
+impl RateController {
+    pub(crate) fn new(config: RateControlConfig, start_bps: u64) -> Self {
+        let start = start_bps.clamp(config.min_bps, config.max_bps) as f64;
+        RateController {
+            config,
+            trendline: Trendline::default(),
+            history: SendHistory::default(),
+            results: Vec::new(),
+            delay_based: start,
+            loss_based: f64::INFINITY,
+            target: start,
+            aimd: Aimd::Increase,
+            last_update: None,
+            last_decrease: None,
+            congestion_point: None,
+            last_loss_decrease: None,
+            arrivals: VecDeque::new(),
+            losses: VecDeque::new(),
+            min_delay: None,
+            queue_delay: Duration::ZERO,
+            last_overuse: None,
+            random_loss_ewma: 0.0,
+            estimate: RateEstimate { target_bps: start as u64, ..RateEstimate::default() },
+        }
+    }
+
+    pub(crate) fn target_bps(&self) -> u64 {
+        self.target as u64
+    }
+
+    pub(crate) fn estimate(&self) -> RateEstimate {
+        self.estimate
+    }
+
+    /// Restarts from a rate the application sets.
+    pub(crate) fn reset_to(&mut self, bps: u64) {
+        let r = bps.clamp(self.config.min_bps, self.config.max_bps) as f64;
+        self.delay_based = r;
+        self.target = r;
+        self.loss_based = f64::INFINITY;
+        self.estimate.target_bps = r as u64;
+    }
+
+    pub(crate) fn on_sent(&mut self, pn: u64, now: Timestamp, size: usize) {
+        self.history.on_sent(pn, now, size);
+    }
+
+    /// Takes one feedback report. `rtt` is the smoothed RTT, `min_rtt` the minimum.
+    pub(crate) fn on_feedback(&mut self, now: Timestamp, report: &FeedbackFrame, rtt: Duration, min_rtt: Duration) {
+        let mut results = std::mem::take(&mut self.results);
+        results.clear();
+        self.history.resolve(report, &mut results);
+        let (mut received, mut lost, mut random) = (0u32, 0u32, 0u32);
+        for r in &results {
+            match r.arrival {
+                Some(arrival) => {
+                    received += 1;
+                    self.trendline.on_packet(r.sent, arrival);
+                    self.arrivals.push_back((arrival, r.size));
+                    let delay = arrival.as_micros() as i64 - r.sent.as_micros() as i64;
+                    let min = *self.min_delay.get_or_insert(delay);
+                    self.min_delay = Some(min.min(delay));
+                    self.queue_delay = Duration::from_micros((delay - min.min(delay)).max(0) as u64);
+                }
+                None => {
+                    lost += 1;
+                    if self.queue_delay < EMPTY_QUEUE && self.trendline.usage() != Usage::Overuse {
+                        random += 1;
+                    }
+                }
+            }
+        }
+        self.results = results;
+        if received + lost == 0 {
+            return;
+        }
+        if let Some(&(latest, _)) = self.arrivals.back() {
+            while self.arrivals.front().is_some_and(|(t, _)| *t + RATE_WINDOW < latest) {
+                self.arrivals.pop_front();
+            }
+        }
+        self.losses.push_back((now, received, lost, random));
+        while self.losses.front().is_some_and(|(t, ..)| *t + LOSS_WINDOW < now) {
+            self.losses.pop_front();
+        }
+        let usage = self.trendline.usage();
+        if usage == Usage::Overuse {
+            self.last_overuse = Some(now);
+        }
+        self.update_delay_based(now, usage, rtt);
+        self.update_loss_based(now, rtt);
+        self.target = self.delay_based.min(self.loss_based).clamp(self.config.min_bps as f64, self.config.max_bps as f64);
+        self.classify(now, min_rtt);
+    }
+
+    fn received_bps(&self) -> Option<f64> {
+        let (first, _) = *self.arrivals.front()?;
+        let (last, _) = *self.arrivals.back()?;
+        let span = last.saturating_since(first).max(Duration::from_millis(50));
+        let bytes: usize = self.arrivals.iter().map(|(_, b)| b).sum();
+        (self.arrivals.len() >= 5).then(|| bytes as f64 * 8.0 / span.as_secs_f64())
+    }
+
+    fn update_delay_based(&mut self, now: Timestamp, usage: Usage, rtt: Duration) {
+        let elapsed = self.last_update.map_or(Duration::ZERO, |t| now.saturating_since(t)).min(Duration::from_secs(1));
+        self.last_update = Some(now);
+        let received = self.received_bps();
+        match usage {
+            Usage::Overuse => {
+                // At most one decrease per round trip: the first one's effect takes that long.
+                if self.last_decrease.is_none_or(|t| now.saturating_since(t) > rtt) {
+                    let base = received.unwrap_or(self.delay_based).min(self.delay_based);
+                    self.delay_based = 0.85 * base;
+                    self.congestion_point = Some(self.delay_based);
+                    self.last_decrease = Some(now);
+                }
+                self.aimd = Aimd::Hold;
+            }
+            Usage::Underuse => self.aimd = Aimd::Hold,
+            Usage::Normal => {
+                if self.aimd == Aimd::Hold {
+                    self.aimd = Aimd::Increase;
+                } else {
+                    let near = self.congestion_point.is_some_and(|c| self.delay_based < 1.5 * c);
+                    if near {
+                        // About one packet more per response time.
+                        let response = (rtt + Duration::from_millis(100)).as_secs_f64();
+                        self.delay_based += 1200.0 * 8.0 / response * elapsed.as_secs_f64();
+                    } else {
+                        self.delay_based *= 1.08f64.powf(elapsed.as_secs_f64());
+                    }
+                }
+            }
+        }
+        // Do not run away from what the sender actually manages to get through.
+        if let Some(r) = received {
+            self.delay_based = self.delay_based.min(1.5 * r + 10_000.0);
+        }
+        self.delay_based = self.delay_based.clamp(self.config.min_bps as f64, self.config.max_bps as f64);
+    }
+
+    fn window_loss(&self) -> (f64, f64, u32) {
+        let (received, lost, random) =
+            self.losses.iter().fold((0u32, 0u32, 0u32), |(a, b, c), (_, r, l, x)| (a + r, b + l, c + x));
+        let total = received + lost;
+        if total == 0 {
+            return (0.0, 0.0, 0);
+        }
+        (f64::from(lost) / f64::from(total), f64::from(random) / f64::from(total), total)
+    }
+
+    fn update_loss_based(&mut self, now: Timestamp, rtt: Duration) {
+        let (loss, random, total) = self.window_loss();
+        self.random_loss_ewma = 0.9 * self.random_loss_ewma + 0.1 * random;
+        if total < 20 {
+            return;
+        }
+        // Random loss is FEC's to answer, unless it is so heavy that it must be congestion too.
+        let congestive = if random > 0.2 { loss } else { loss - random };
+        if congestive > 0.10 {
+            let interval = rtt + Duration::from_millis(300);
+            if self.last_loss_decrease.is_none_or(|t| now.saturating_since(t) > interval) {
+                let base = self.target.min(self.loss_based);
+                self.loss_based = base * (1.0 - 0.5 * congestive);
+                self.last_loss_decrease = Some(now);
+            }
+        } else if congestive < 0.02 {
+            self.loss_based = f64::INFINITY;
+        }
+    }
+
+    fn classify(&mut self, now: Timestamp, min_rtt: Duration) {
+        let (loss, random, _) = self.window_loss();
+        let recent_congestion = self.last_overuse.is_some_and(|t| now.saturating_since(t) < Duration::from_secs(10))
+            || (loss - random) > 0.02;
+        let class = if self.random_loss_ewma > 0.005 {
+            NetworkClass::LossyWireless
+        } else if recent_congestion {
+            NetworkClass::ShapedBottleneck
+        } else if min_rtt < Duration::from_millis(3) {
+            NetworkClass::Lan
+        } else {
+            NetworkClass::Wan
+        };
+        self.estimate = RateEstimate {
+            target_bps: self.target as u64,
+            delay_based_bps: self.delay_based as u64,
+            loss_based_bps: if self.loss_based.is_finite() { self.loss_based as u64 } else { u64::MAX },
+            received_bps: self.received_bps().unwrap_or(0.0) as u64,
+            loss,
+            random_loss: random,
+            queue_delay: self.queue_delay,
+            trend: self.trendline.trend,
+            class,
+            fec_overhead: fec_overhead(self.random_loss_ewma.max(random)),
+        };
+    }
+}
+
+/// Repair share for a random loss rate: enough that a frame of a few dozen packets survives
+/// the expected losses plus a margin, capped at half the frame.
+fn fec_overhead(random_loss: f64) -> f64 {
+    if random_loss < 0.001 { 0.0 } else { (2.5 * random_loss + 0.02).min(0.5) }
+}
