@@ -27,7 +27,8 @@ fn flow(name: &str, from: Side, kind: ChannelKind, traffic: Traffic) -> Flow {
 /// A scenario at a fixed pacing rate (rate control off): the figures of part 2 measure the
 /// engine's scheduling at a given rate.
 fn scenario(name: &str, seed: u64, secs: u64, link: LinkProfile, rate: u64, flows: Vec<Flow>) -> Scenario {
-    let fixed = |seed| SessionConfig { target_rate_bps: rate, rate_control: None, rng_seed: seed, ..SessionConfig::default() };
+    let fixed =
+        |seed| SessionConfig { target_rate_bps: rate, rate_control: None, rng_seed: seed, ..SessionConfig::default() };
     Scenario {
         name: name.into(),
         duration: Duration::from_secs(secs),

@@ -92,6 +92,10 @@ pub(crate) struct SendChannel {
     stream_pos: u64,
     /// Messages given up after some of them left: the receiver must be told.
     pub(crate) pending_drops: VecDeque<(u64, DropReason)>,
+    /// For a channel this end opened: the control message announcing it, until the peer has
+    /// acknowledged it. Data waits until then, so the peer never sees data for a channel it
+    /// does not know.
+    pub(crate) awaiting_open: Option<u64>,
 }
 
 impl SendChannel {
@@ -108,7 +112,15 @@ impl SendChannel {
             in_flight: VecDeque::new(),
             stream_pos: 0,
             pending_drops: VecDeque::new(),
+            awaiting_open: None,
         }
+    }
+
+    /// Every message below this sequence number has been fully acknowledged.
+    pub(crate) fn acked_below(&self) -> u64 {
+        let in_flight = self.in_flight.front().map_or(u64::MAX, |m| m.seq);
+        let queued = self.queue.front().map_or(u64::MAX, |m| m.seq);
+        self.next_seq.min(in_flight).min(queued)
     }
 
     fn reliable(&self) -> bool {
@@ -180,7 +192,8 @@ impl SendChannel {
 
     /// Whether a fragment could be produced now.
     pub(crate) fn ready(&self) -> bool {
-        !self.retransmit.is_empty() || (!self.queue.is_empty() && !self.window_blocked())
+        self.awaiting_open.is_none()
+            && (!self.retransmit.is_empty() || (!self.queue.is_empty() && !self.window_blocked()))
     }
 
     /// Drops media frames that can no longer arrive whole in time: the rest of the frame

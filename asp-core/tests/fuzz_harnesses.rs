@@ -21,9 +21,13 @@ fn corpus() -> Vec<Vec<u8>> {
     .unwrap();
     let mut sink = |_, _, _| {};
     assert!(pair.connect(Timestamp::from_millis(1000), &mut sink));
-    let now = pair.now();
-    for kind in [ChannelKind::Input, ChannelKind::Display, ChannelKind::Cursor, ChannelKind::Audio] {
-        let ch = pair.server.open_channel(ChannelConfig::for_kind(kind)).unwrap();
+    let kinds = [ChannelKind::Input, ChannelKind::Display, ChannelKind::Cursor, ChannelKind::Audio];
+    let channels: Vec<_> =
+        kinds.iter().map(|k| pair.server.open_channel(ChannelConfig::for_kind(*k)).unwrap()).collect();
+    // Data flows once the client has acknowledged the opens.
+    let now = pair.now() + std::time::Duration::from_millis(100);
+    pair.run_until(now, &mut sink);
+    for (kind, ch) in kinds.into_iter().zip(channels) {
         for i in 0..5 {
             let data = bytes::Bytes::from(vec![i; 3000]);
             let _ = if kind == ChannelKind::Display {

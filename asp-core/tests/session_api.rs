@@ -107,7 +107,12 @@ fn send_refuses_what_it_cannot_carry_without_losing_anything() {
 #[test]
 fn a_reliable_carrier_is_never_retransmitted_over() {
     let link = LinkProfile::with_rate(Duration::from_millis(10), 20_000_000);
-    let reliable = |c: SessionConfig| SessionConfig { reliable_carrier: true, target_rate_bps: 18_000_000, rate_control: None, ..c };
+    let reliable = |c: SessionConfig| SessionConfig {
+        reliable_carrier: true,
+        target_rate_bps: 18_000_000,
+        rate_control: None,
+        ..c
+    };
     let flows = vec![Flow {
         name: "usb".into(),
         from: Side::Client,

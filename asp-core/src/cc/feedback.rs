@@ -105,3 +105,38 @@ impl SendHistory {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::frame::Frame;
+    use bytes::Bytes;
+
+    #[test]
+    fn reports_join_with_the_history_through_the_wire() {
+        let mut history = SendHistory::default();
+        let mut recorder = FeedbackRecorder::default();
+        let mut results = Vec::new();
+        for pn in 0..200u64 {
+            let sent = Timestamp::from_micros(pn * 1000);
+            history.on_sent(pn, sent, 1000);
+            if pn % 10 != 3 {
+                recorder.on_packet(pn, sent + Duration::from_millis(20));
+            }
+            if pn % 32 == 31 {
+                let report = recorder.report(sent).unwrap();
+                let mut wire = Vec::new();
+                Frame::Feedback(report).encode(&mut wire);
+                let decoded = crate::wire::frame::FrameIter::new(Bytes::from(wire)).next().unwrap().unwrap();
+                let Frame::Feedback(report) = decoded else { panic!("not feedback") };
+                history.resolve(&report, &mut results);
+            }
+        }
+        assert_eq!(results.len(), 192);
+        let lost = results.iter().filter(|r| r.arrival.is_none()).count();
+        assert_eq!(lost, 19);
+        for r in results.iter().filter(|r| r.arrival.is_some()) {
+            assert_eq!(r.arrival.unwrap(), r.sent + Duration::from_millis(20));
+        }
+    }
+}

@@ -19,10 +19,10 @@ mod trendline;
 use std::collections::VecDeque;
 use std::time::Duration;
 
-pub(crate) use feedback::{FeedbackRecorder, SendHistory};
 use feedback::PacketResult;
-pub(crate) use trendline::Usage;
+pub(crate) use feedback::{FeedbackRecorder, SendHistory};
 use trendline::Trendline;
+pub(crate) use trendline::Usage;
 
 use crate::time::Timestamp;
 use crate::wire::frame::FeedbackFrame;
@@ -190,7 +190,7 @@ impl RateController {
                 }
                 None => {
                     lost += 1;
-                    if self.queue_delay < EMPTY_QUEUE && self.trendline.usage() != Usage::Overuse {
+                    if self.queue_delay < self.empty_queue() && self.trendline.usage() != Usage::Overuse {
                         random += 1;
                     }
                 }
@@ -215,8 +215,17 @@ impl RateController {
         }
         self.update_delay_based(now, usage, rtt);
         self.update_loss_based(now, rtt);
-        self.target = self.delay_based.min(self.loss_based).clamp(self.config.min_bps as f64, self.config.max_bps as f64);
+        self.target =
+            self.delay_based.min(self.loss_based).clamp(self.config.min_bps as f64, self.config.max_bps as f64);
         self.classify(now, min_rtt);
+    }
+
+    /// Queuing delay below which the queue counts as empty: a few milliseconds, plus two
+    /// packets' serialization at the received rate (on a slow link one packet ahead of another
+    /// is already a "queue").
+    fn empty_queue(&self) -> Duration {
+        let per_packet = self.received_bps().map_or(0.0, |r| 1200.0 * 8.0 / r.max(1.0));
+        EMPTY_QUEUE + Duration::from_secs_f64((2.0 * per_packet).min(0.2))
     }
 
     fn received_bps(&self) -> Option<f64> {

@@ -424,7 +424,10 @@ impl Session {
         let id = self.next_channel_id;
         self.next_channel_id = id.checked_add(2).ok_or(OpenError::NoIdsLeft)?;
         self.add_channel(id, config);
-        self.queue_control(ControlMessage::OpenChannel { id: ChannelId(id), config });
+        let announced = self.queue_control(ControlMessage::OpenChannel { id: ChannelId(id), config });
+        if let Some(channel) = self.scheduler.channels.get_mut(&id) {
+            channel.awaiting_open = announced;
+        }
         Ok(ChannelId(id))
     }
 
@@ -451,7 +454,7 @@ impl Session {
             return;
         }
         self.recv.remove(&id.0);
-        self.queue_control(ControlMessage::CloseChannel { id });
+        let _ = self.queue_control(ControlMessage::CloseChannel { id });
     }
 
     /// Queues a message on a channel other than a media-frame one. Returns its sequence number.
@@ -497,10 +500,11 @@ impl Session {
 
     /// Sends a control message (keyframe request, stats, stall report) to the peer.
     pub fn send_control(&mut self, message: ControlMessage) {
-        self.queue_control(message);
+        let _ = self.queue_control(message);
     }
 
-    fn queue_control(&mut self, message: ControlMessage) {
+    /// Queues a control message; returns its sequence number on the control channel.
+    fn queue_control(&mut self, message: ControlMessage) -> Option<u64> {
         // Encoding only fails past the size limit, which a message built from this crate's
         // types reaches only through an oversized free-text field; such a message is counted
         // and not sent.
@@ -508,11 +512,16 @@ impl Session {
             Ok(bytes) => {
                 let control = self.scheduler.channels.get_mut(&0).expect("control channel always exists");
                 // The control queue is generous; a full one means the peer stopped reading.
-                if control.enqueue(self.last_now, Bytes::from(bytes), None).is_err() {
+                let seq = control.enqueue(self.last_now, Bytes::from(bytes), None);
+                if seq.is_err() {
                     self.stats.control_overflow += 1;
                 }
+                seq.ok()
             }
-            Err(_) => self.stats.control_overflow += 1,
+            Err(_) => {
+                self.stats.control_overflow += 1;
+                None
+            }
         }
     }
 

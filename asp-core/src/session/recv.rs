@@ -109,9 +109,10 @@ impl Session {
             return;
         }
         let mut ack_eliciting = false;
-        // A frame the session cannot take *yet* (its channel is not open, or its window is
-        // full) leaves the packet unacknowledged, so that the sender repeats what matters; the
-        // other frames are still used.
+        // A frame the session cannot take *yet* (its channel's window is full) leaves the
+        // packet unacknowledged, so that the sender repeats it; the other frames are still
+        // used. Data for an unknown channel is skipped: a sender waits for its OpenChannel to
+        // be acknowledged before sending data, so it can only be for a channel just closed.
         let mut acknowledge = true;
         // A packet is taken whole or not at all: check that every frame parses before any of
         // them has an effect. Parsing twice is cheap (payloads are shared, not copied).
@@ -138,7 +139,8 @@ impl Session {
                         Refused::BadBody => bad.bad_body += 1,
                     }
                     match refused {
-                        Refused::UnknownChannel | Refused::WindowExceeded => acknowledge = false,
+                        Refused::UnknownChannel => {}
+                        Refused::WindowExceeded => acknowledge = false,
                         Refused::Unexpected | Refused::Malformed | Refused::BadBody => return,
                     }
                 }
@@ -287,7 +289,7 @@ impl Session {
                 if self.check_budget(&config).is_err() {
                     // Refused: the opener learns it from the close.
                     self.stats.channels_refused += 1;
-                    self.queue_control(ControlMessage::CloseChannel { id });
+                    let _ = self.queue_control(ControlMessage::CloseChannel { id });
                     return;
                 }
                 self.add_channel(id.0, config);
@@ -368,6 +370,16 @@ impl Session {
         self.end(error);
     }
 
+    /// Lets data flow on channels whose OpenChannel the peer has acknowledged.
+    fn confirm_opens(&mut self) {
+        let acked = self.scheduler.channels.get(&0).map_or(0, |c| c.acked_below());
+        for c in self.scheduler.channels.values_mut() {
+            if c.awaiting_open.is_some_and(|seq| seq < acked) {
+                c.awaiting_open = None;
+            }
+        }
+    }
+
     fn on_feedback(&mut self, now: Timestamp, report: &FeedbackFrame) {
         let Some(rc) = &mut self.rate else { return };
         rc.on_feedback(now, report, self.rtt.get(), self.rtt.min());
@@ -409,6 +421,7 @@ impl Session {
         if self.largest_acked.is_none_or(|l| largest > l) {
             self.largest_acked = Some(largest);
         }
+        self.confirm_opens();
         if let Some(sent_at) = sample {
             let delay = Duration::from_micros(ack.delay_micros).min(self.config.max_ack_delay);
             self.rtt.update(now.saturating_since(sent_at), delay);

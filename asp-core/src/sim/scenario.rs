@@ -39,6 +39,14 @@ pub enum Traffic {
         /// Bytes per message.
         message_len: usize,
     },
+    /// Media frames sized to the sender's current target rate (an encoder that follows rate
+    /// control), at a frame rate, each worthless after `deadline`.
+    AdaptiveFrames {
+        /// Frames per second.
+        fps: u32,
+        /// Deadline after capture.
+        deadline: Duration,
+    },
     /// Media frames at a frame rate, each worthless after `deadline`.
     Frames {
         /// Frames per second.
@@ -354,6 +362,21 @@ impl Scenario {
                             fs.next_due += Duration::from_micros(1_000_000 / u64::from(fps.max(1)));
                         }
                     }
+                    Traffic::AdaptiveFrames { fps, deadline } => {
+                        while fs.next_due <= now {
+                            // What the encoder would produce at the target, less the frame
+                            // headers' share.
+                            let frame_len =
+                                (session.target_rate_bps() as f64 * 0.95 / 8.0 / f64::from(fps.max(1))) as usize;
+                            let frame = stamp(now, i, fs.counter, frame_len);
+                            session
+                                .send_frame(now, channel, frame, now + deadline)
+                                .map_err(|e| ScenarioError::Open(spec.name.clone(), e.to_string()))?;
+                            fs.counter += 1;
+                            r.sent += 1;
+                            fs.next_due += Duration::from_micros(1_000_000 / u64::from(fps.max(1)));
+                        }
+                    }
                 }
             }
             let mut next = end;
@@ -419,6 +442,7 @@ fn record(
                     message_len.max(STAMP_LEN)
                 }
                 Traffic::Frames { frame_len, .. } => frame_len.max(STAMP_LEN),
+                Traffic::AdaptiveFrames { .. } => data.len(),
             };
             if !intact || data.len() != expected_len {
                 r.corrupted += 1;
@@ -431,7 +455,7 @@ fn record(
                 r.out_of_order += 1;
             }
             fs.highest = Some(fs.highest.map_or(counter, |h| h.max(counter)));
-            if let Traffic::Frames { deadline, .. } = spec.traffic
+            if let Traffic::Frames { deadline, .. } | Traffic::AdaptiveFrames { deadline, .. } = spec.traffic
                 && now > Timestamp::from_micros(sent) + deadline
             {
                 r.late += 1;
