@@ -108,11 +108,15 @@ fn demo(args: &Args) -> Report {
         ),
         flow("usb", Side::Client, ChannelKind::Usb, Traffic::Saturating { message_len: 16_384 }),
     ];
-    let sc = scenario("demo", args.seed, args.seconds, link, 18_000_000, flows);
-    println!("== simulated session: 20 Mbit/s, 30 ms RTT, 1 % loss, pacing at 18 Mbit/s ==");
+    // The demo runs with rate control on, starting at 4 Mbit/s; the display follows its target.
+    let mut sc = scenario("demo", args.seed, args.seconds, link, 4_000_000, flows);
+    for config in [&mut sc.client, &mut sc.server] {
+        config.rate_control = Some(asp_core::RateControlConfig::default());
+    }
+    println!("== simulated session: 20 Mbit/s, 30 ms RTT, 1 % random loss, rate control from 4 Mbit/s ==");
     println!(
-        "{:>5} {:>10} {:>10} {:>9} {:>7} {:>10} {:>10} {:>9}",
-        "t", "down kb/s", "up kb/s", "rtt ms", "loss %", "frames ok", "dropped", "input ms"
+        "{:>5} {:>10} {:>10} {:>10} {:>9} {:>7} {:>10} {:>8} {:>9}  {}",
+        "t", "down kb/s", "up kb/s", "target", "rtt ms", "loss %", "frames ok", "dropped", "input ms", "path"
     );
     let mut last = (0u64, 0u64, Duration::ZERO);
     // On a terminal the status line is refreshed in place; in a log, one line per second.
@@ -128,16 +132,19 @@ fn demo(args: &Args) -> Report {
         let display = &t.flows[0];
         let input = &t.flows[4];
         let input_last = input.delays_micros.last().map_or(0.0, |d| *d as f64 / 1e3);
+        let estimate = server.rate.unwrap_or_default();
         print!(
-            "{lead}{:>4.0}s {:>10.0} {:>10.0} {:>9.1} {:>7.2} {:>10} {:>10} {:>9.1}{trail}",
+            "{lead}{:>4.0}s {:>10.0} {:>10.0} {:>10} {:>9.1} {:>7.2} {:>10} {:>8} {:>9.1}  {:?}{trail}",
             t.elapsed.as_secs_f64(),
             down,
             up,
+            estimate.target_bps / 1000,
             ms(server.rtt.smoothed),
             server.loss_rate * 100.0,
             display.delivered,
             display.dropped,
-            input_last
+            input_last,
+            estimate.class
         );
         let _ = std::io::stdout().flush();
     };

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use asp_core::wire::coding::{get_varint, put_varint};
 use asp_core::wire::control::{ControlMessage, KeyframeReason, StallKind, StallReport, StatsReport};
-use asp_core::wire::frame::{AckFrame, CloseFrame, Fragment, Frame, FrameIter};
+use asp_core::wire::frame::{AckFrame, CloseFrame, FeedbackFrame, Fragment, Frame, FrameIter};
 use asp_core::wire::handshake::{
     AudioCodec, AudioFormat, Capabilities, Chroma, ClipboardCapability, HandshakeMessage, Monitor, VideoCapability,
     VideoCodec, VideoProfile,
@@ -128,6 +128,16 @@ fn document_vectors_match_the_code() {
         ),
         ("packet-dropped", packet(short(12), vec![Frame::Dropped { channel: 2, seq: 7, reason: 1 }])),
         ("packet-close", packet(short(13), vec![Frame::Close(CloseFrame { code: 7, reason: "bye".into() })])),
+        (
+            "packet-feedback",
+            packet(
+                short(15),
+                vec![Frame::Feedback(FeedbackFrame {
+                    base: 100,
+                    arrivals: vec![Some(5_000_000), None, Some(5_001_000), Some(5_001_500)],
+                })],
+            ),
+        ),
         (
             "packet-extension",
             packet(short(14), vec![Frame::Extension { ty: 0x21, body: Bytes::from_static(&[0xaa, 0xbb, 0xcc]) }]),

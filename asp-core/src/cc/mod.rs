@@ -4,7 +4,7 @@
 //! Ideas taken, and from where:
 //! * GCC (draft-ietf-rmcat-gcc): arrival groups, the trendline delay-gradient detector with an
 //!   adaptive threshold, and the AIMD controller (multiplicative increase far from the last
-//!   congestion point, additive near it, decrease to 0.85 of the received rate on overuse);
+//!   congestion point, additive near it, decrease to a share of the received rate on overuse);
 //!   its loss-based controller (reduce above 10 % loss, hold between 2 and 10 %).
 //! * SCReAM / NADA: judge loss together with queuing delay. Loss that comes while the queue is
 //!   empty is random (a lossy radio link), is answered with FEC, and does not lower the rate;
@@ -94,6 +94,13 @@ enum Aimd {
 const EMPTY_QUEUE: Duration = Duration::from_millis(8);
 /// Window of the loss statistics.
 const LOSS_WINDOW: Duration = Duration::from_secs(1);
+/// On overuse the rate falls to this share of what got through lately (GCC uses 0.85; a
+/// little higher keeps more of the link busy, and the queue still drains).
+const DECREASE: f64 = 0.9;
+/// Multiplicative increase per second far from congestion (GCC's 8 %).
+const STEADY_GROWTH: f64 = 1.08;
+/// Multiplicative increase per second before the first congestion signal.
+const STARTUP_GROWTH: f64 = 1.5;
 /// Window of the received-rate estimate.
 const RATE_WINDOW: Duration = Duration::from_millis(500);
 
@@ -229,23 +236,32 @@ impl RateController {
     }
 
     fn received_bps(&self) -> Option<f64> {
-        let (first, _) = *self.arrivals.front()?;
+        self.received_over(RATE_WINDOW)
+    }
+
+    /// Received rate over the last `window` of arrivals.
+    fn received_over(&self, window: Duration) -> Option<f64> {
         let (last, _) = *self.arrivals.back()?;
+        let recent = self.arrivals.iter().rev().take_while(|(t, _)| *t + window >= last);
+        let (count, first, bytes) = recent.fold((0usize, last, 0usize), |(n, _, b), (t, size)| (n + 1, *t, b + size));
         let span = last.saturating_since(first).max(Duration::from_millis(50));
-        let bytes: usize = self.arrivals.iter().map(|(_, b)| b).sum();
-        (self.arrivals.len() >= 5).then(|| bytes as f64 * 8.0 / span.as_secs_f64())
+        (count >= 5).then(|| bytes as f64 * 8.0 / span.as_secs_f64())
     }
 
     fn update_delay_based(&mut self, now: Timestamp, usage: Usage, rtt: Duration) {
         let elapsed = self.last_update.map_or(Duration::ZERO, |t| now.saturating_since(t)).min(Duration::from_secs(1));
         self.last_update = Some(now);
         let received = self.received_bps();
+        let before = self.delay_based;
         match usage {
             Usage::Overuse => {
                 // At most one decrease per round trip: the first one's effect takes that long.
                 if self.last_decrease.is_none_or(|t| now.saturating_since(t) > rtt) {
-                    let base = received.unwrap_or(self.delay_based).min(self.delay_based);
-                    self.delay_based = 0.85 * base;
+                    // What got through lately: a short window, so that a sudden drop of
+                    // capacity is seen as such and not averaged with the time before it.
+                    let recent = self.received_over(Duration::from_millis(200)).or(received);
+                    let base = recent.unwrap_or(self.delay_based).min(self.delay_based);
+                    self.delay_based = DECREASE * base;
                     self.congestion_point = Some(self.delay_based);
                     self.last_decrease = Some(now);
                 }
@@ -256,20 +272,32 @@ impl RateController {
                 if self.aimd == Aimd::Hold {
                     self.aimd = Aimd::Increase;
                 } else {
-                    let near = self.congestion_point.is_some_and(|c| self.delay_based < 1.5 * c);
-                    if near {
-                        // About one packet more per response time.
-                        let response = (rtt + Duration::from_millis(100)).as_secs_f64();
-                        self.delay_based += 1200.0 * 8.0 / response * elapsed.as_secs_f64();
-                    } else {
-                        self.delay_based *= 1.08f64.powf(elapsed.as_secs_f64());
+                    // Past the last congestion point without a queue: capacity has grown, and
+                    // the old point no longer says where the limit is.
+                    if self.congestion_point.is_some_and(|c| self.delay_based > 1.1 * c) {
+                        self.congestion_point = None;
+                    }
+                    let secs = elapsed.as_secs_f64();
+                    match self.congestion_point {
+                        // Near the point where the queue grew last: about one packet more per
+                        // response time (GCC's additive increase).
+                        Some(_) => {
+                            let response = (rtt + Duration::from_millis(100)).as_secs_f64();
+                            self.delay_based += 1200.0 * 8.0 / response * secs;
+                        }
+                        // Before the first congestion the path is unknown: probe faster.
+                        None if self.last_decrease.is_none() => self.delay_based *= STARTUP_GROWTH.powf(secs),
+                        None => self.delay_based *= STEADY_GROWTH.powf(secs),
                     }
                 }
             }
         }
-        // Do not run away from what the sender actually manages to get through.
-        if let Some(r) = received {
-            self.delay_based = self.delay_based.min(1.5 * r + 10_000.0);
+        // Do not grow far past what the sender actually gets through (an application that
+        // sends little proves nothing about more); but never cut for that reason alone.
+        if let Some(r) = received
+            && self.delay_based > before
+        {
+            self.delay_based = self.delay_based.min((1.5 * r + 10_000.0).max(before));
         }
         self.delay_based = self.delay_based.clamp(self.config.min_bps as f64, self.config.max_bps as f64);
     }

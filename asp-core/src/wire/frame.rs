@@ -269,7 +269,7 @@ fn decode_frame(buf: &mut Bytes) -> Result<Frame, FrameError> {
             }
             Frame::Feedback(frame)
         }
-        ty::EXTENSION_MIN..=ty::EXTENSION_MAX => {
+        ty::NACK..=ty::EXTENSION_MAX => {
             let len = get_varint(buf)?;
             Frame::Extension { ty, body: split_bytes(buf, len)? }
         }

@@ -1,0 +1,118 @@
+//! Rate control in virtual time: an encoder that follows the target over paths whose capacity
+//! changes (the shape of RFC 8867 §5.1), with random loss, and with a competing flow's queue.
+//! The figures are printed; the assertions are floors and ceilings with some room below the
+//! figures this implementation reaches, so that they catch regressions, not noise.
+
+use std::time::Duration;
+
+use asp_core::sim::{Change, Flow, LinkProfile, Report, Scenario, Side, Traffic};
+use asp_core::{ChannelConfig, ChannelKind, NetworkClass, SessionConfig};
+
+const ONE_WAY: Duration = Duration::from_millis(50);
+
+fn link(bps: u64, loss: f64) -> LinkProfile {
+    LinkProfile { loss, queue_bytes: 300_000, ..LinkProfile::with_rate(ONE_WAY, bps) }
+}
+
+fn video() -> Flow {
+    Flow {
+        name: "video".into(),
+        from: Side::Server,
+        channel: ChannelConfig::for_kind(ChannelKind::Display),
+        traffic: Traffic::AdaptiveFrames { fps: 30, deadline: Duration::from_millis(400) },
+        start: Duration::ZERO,
+        stop: None,
+    }
+}
+
+/// 1 -> 2.5 -> 0.6 -> 1 Mbit/s at 0, 40, 60, 80 s; 100 s.
+fn variable_capacity(loss: f64, seed: u64) -> Report {
+    let config = |seed| SessionConfig { target_rate_bps: 500_000, rng_seed: seed, ..SessionConfig::default() };
+    Scenario {
+        name: "variable capacity".into(),
+        duration: Duration::from_secs(100),
+        seed,
+        client: config(seed),
+        server: config(seed + 1),
+        uplink: LinkProfile::with_rate(ONE_WAY, 10_000_000),
+        downlink: link(1_000_000, loss),
+        flows: vec![video()],
+        changes: vec![
+            (Duration::from_secs(40), Change::Downlink(link(2_500_000, loss))),
+            (Duration::from_secs(60), Change::Downlink(link(600_000, loss))),
+            (Duration::from_secs(80), Change::Downlink(link(1_000_000, loss))),
+        ],
+    }
+    .run()
+    .unwrap()
+}
+
+fn utilization(r: &Report) -> f64 {
+    let capacity_bits = 40.0 * 1e6 + 20.0 * 2.5e6 + 20.0 * 0.6e6 + 20.0 * 1e6;
+    r.flow("video").unwrap().delivered_bytes as f64 * 8.0 / capacity_bits
+}
+
+#[test]
+fn follows_variable_capacity_with_little_standing_queue() {
+    let r = variable_capacity(0.0, 1);
+    let v = r.flow("video").unwrap();
+    let util = utilization(&r);
+    let added_p50 = v.delay_percentile(0.5).saturating_sub(ONE_WAY);
+    let added_p95 = v.delay_percentile(0.95).saturating_sub(ONE_WAY);
+    eprintln!(
+        "utilization {:.3}, added delay p50 {added_p50:?} p95 {added_p95:?}, frames {} of {}",
+        util, v.delivered, v.sent
+    );
+    assert!(util > 0.75, "utilization {util:.3}");
+    assert!(added_p50 < Duration::from_millis(60), "p50 added delay {added_p50:?}");
+    assert_eq!(v.late, 0);
+    assert!(v.delivered as f64 > 0.95 * v.sent as f64, "{} of {} frames", v.delivered, v.sent);
+}
+
+#[test]
+fn random_loss_is_not_answered_with_a_lower_rate() {
+    let clean = variable_capacity(0.0, 2);
+    let lossy = variable_capacity(0.05, 2);
+    // Compare what the sender put on the link (delivered plus lost), not the frames that
+    // survived: without FEC a lost packet costs its whole frame, which is not the rate's fault.
+    let sent =
+        |r: &Report| (r.downlink.delivered_bytes as f64) / (1.0 - r.downlink.lost as f64 / r.downlink.offered as f64);
+    let (r0, r5) = (sent(&clean), sent(&lossy));
+    let class = lossy.server.rate.unwrap().class;
+    eprintln!("bytes sent: clean {r0:.0}, 5 % random loss {r5:.0} ({:.3}); class {class:?}", r5 / r0);
+    assert!(r5 > 0.85 * r0, "random loss cut the rate: {r5:.0} vs {r0:.0}");
+    assert_eq!(class, NetworkClass::LossyWireless);
+    assert!(lossy.server.rate.unwrap().fec_overhead > 0.05);
+}
+
+#[test]
+fn a_capacity_drop_is_followed_within_a_second() {
+    // Trace the target after the drop to 600 kbit/s at 60 s.
+    let config = |seed| SessionConfig { target_rate_bps: 500_000, rng_seed: seed, ..SessionConfig::default() };
+    let sc = Scenario {
+        name: "drop".into(),
+        duration: Duration::from_secs(70),
+        seed: 3,
+        client: config(3),
+        server: config(4),
+        uplink: LinkProfile::with_rate(ONE_WAY, 10_000_000),
+        downlink: link(2_500_000, 0.0),
+        flows: vec![video()],
+        changes: vec![(Duration::from_secs(60), Change::Downlink(link(600_000, 0.0)))],
+    };
+    let mut below_at = None;
+    let mut before_drop = 0;
+    let mut tick = |t: &asp_core::sim::Tick<'_>| {
+        let target = t.pair.server.target_rate_bps();
+        if t.elapsed < Duration::from_secs(60) {
+            before_drop = target;
+        } else if below_at.is_none() && target < 600_000 {
+            below_at = Some(t.elapsed);
+        }
+    };
+    sc.run_with_progress(Duration::from_millis(100), &mut tick).unwrap();
+    let below_at = below_at.expect("the target went under the new capacity");
+    eprintln!("target {before_drop} before the drop; under 600 kbit/s after {:?}", below_at - Duration::from_secs(60));
+    assert!(before_drop > 1_200_000, "the target should have grown toward 2.5 Mbit/s first: {before_drop}");
+    assert!(below_at <= Duration::from_secs(61), "{below_at:?}");
+}
