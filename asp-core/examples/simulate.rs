@@ -115,8 +115,8 @@ fn demo(args: &Args) -> Report {
     }
     println!("== simulated session: 20 Mbit/s, 30 ms RTT, 1 % random loss, rate control from 4 Mbit/s ==");
     println!(
-        "{:>5} {:>10} {:>10} {:>10} {:>9} {:>7} {:>10} {:>8} {:>9}  {}",
-        "t", "down kb/s", "up kb/s", "target", "rtt ms", "loss %", "frames ok", "dropped", "input ms", "path"
+        "{:>5} {:>10} {:>10} {:>10} {:>9} {:>7} {:>10} {:>8} {:>9}  path",
+        "t", "down kb/s", "up kb/s", "target", "rtt ms", "loss %", "frames ok", "dropped", "input ms"
     );
     let mut last = (0u64, 0u64, Duration::ZERO);
     // On a terminal the status line is refreshed in place; in a log, one line per second.
