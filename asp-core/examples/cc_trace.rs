@@ -54,6 +54,20 @@ fn main() {
             e.loss,
             e.class
         );
+        if let (Some(s), Some(c)) =
+            (t.pair.server.channel_stats(asp_core::ChannelId(2)), t.pair.client.channel_stats(asp_core::ChannelId(2)))
+        {
+            println!(
+                "      fec {:.3} queued {} sent {} repairs sent {} recovered {} recv drops {:?} send drops {:?}",
+                e.fec_overhead,
+                s.messages_queued,
+                s.messages_sent,
+                s.fec_repairs_sent,
+                c.fec_recovered,
+                c.receive_drops,
+                s.send_drops
+            );
+        }
     };
     let r = sc.run_with_progress(Duration::from_secs(1), &mut tick).unwrap();
     let v = r.flow("video").unwrap();

@@ -34,6 +34,9 @@ pub struct SessionConfig {
     pub rate_control: Option<RateControlConfig>,
     /// Bytes the pacer lets out back to back.
     pub pacing_burst: usize,
+    /// Share of repair shards added to media frames: `None` follows the rate controller's
+    /// advice for the random loss it measures (none without rate control); `Some` fixes it.
+    pub fec_overhead: Option<f64>,
     /// Scheduling between and inside priority classes.
     pub scheduler: SchedulerConfig,
     /// RTT assumed before the first sample.
@@ -64,6 +67,7 @@ impl Default for SessionConfig {
             reliable_carrier: false,
             target_rate_bps: 10_000_000,
             rate_control: Some(RateControlConfig::default()),
+            fec_overhead: None,
             pacing_burst: 2 * 1200,
             scheduler: SchedulerConfig::default(),
             initial_rtt: Duration::from_millis(100),
@@ -121,6 +125,9 @@ impl SessionConfig {
         if let Some(rc) = &self.rate_control {
             range("rate_control.min_bps", rc.min_bps as f64, 16_000.0, rc.max_bps as f64)?;
             range("rate_control.max_bps", rc.max_bps as f64, rc.min_bps as f64, 100e9)?;
+        }
+        if let Some(f) = self.fec_overhead {
+            range("fec_overhead", f, 0.0, 1.0)?;
         }
         range("scheduler.bulk_min_share", self.scheduler.bulk_min_share, 0.0, 0.5)?;
         let ms = |d: Duration| d.as_secs_f64() * 1e3;

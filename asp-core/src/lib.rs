@@ -47,6 +47,7 @@ pub mod cc;
 pub mod channel;
 pub mod config;
 pub mod error;
+mod fec;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod negotiate;

@@ -34,6 +34,12 @@ impl RangeSet {
         self.ranges.get(i).is_some_and(|r| r.0 <= v)
     }
 
+    /// Whether every value of `lo..=hi` is in the set.
+    pub(crate) fn contains_range(&self, lo: u64, hi: u64) -> bool {
+        let i = self.ranges.partition_point(|r| r.1 < lo);
+        self.ranges.get(i).is_some_and(|r| r.0 <= lo && r.1 >= hi)
+    }
+
     /// Number of ranges.
     pub(crate) fn len(&self) -> usize {
         self.ranges.len()

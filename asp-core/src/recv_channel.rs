@@ -7,14 +7,17 @@ use std::collections::BTreeMap;
 use bytes::{Bytes, BytesMut};
 
 use crate::channel::{ChannelConfig, DeliveryMode};
+use crate::fec;
 use crate::range_set::RangeSet;
 use crate::send_channel::MESSAGE_OVERHEAD;
 use crate::stats::{ChannelStats, DropReason};
 use crate::time::Timestamp;
-use crate::wire::frame::Fragment;
+use crate::wire::frame::{Fragment, RepairFrame};
 
 /// Partial media frames or latest-wins messages kept at once.
 const MAX_PARTIALS: usize = 16;
+/// Most never-seen media frames reported at once when a later one completes.
+const MAX_REPORTED_GAP: u64 = 64;
 /// Finished (delivered or dropped) sequence numbers remembered, as ranges, by the modes that
 /// do not deliver strictly in order.
 const FINISHED_RANGES: usize = 64;
@@ -43,11 +46,32 @@ struct Partial {
     got: RangeSet,
     buf: BytesMut,
     deadline: Option<Timestamp>,
+    /// FEC: shard size and repair count announced by the first repair shard, and the repair
+    /// shards held, by index.
+    fec: Option<(usize, usize)>,
+    repairs: Vec<(usize, Bytes)>,
 }
 
 impl Partial {
     fn new(total: u64, deadline: Option<Timestamp>) -> Self {
-        Partial { total, got: RangeSet::default(), buf: BytesMut::zeroed(total as usize), deadline }
+        Partial {
+            total,
+            got: RangeSet::default(),
+            buf: BytesMut::zeroed(total as usize),
+            deadline,
+            fec: None,
+            repairs: Vec::new(),
+        }
+    }
+
+    /// Rebuilds missing data from repair shards when there are enough; returns the message
+    /// once complete.
+    fn try_recover(&mut self) -> Option<Bytes> {
+        let (shard, count) = self.fec?;
+        if self.repairs.is_empty() || !fec::recover(&mut self.buf, &self.got, shard, count, &self.repairs) {
+            return None;
+        }
+        Some(std::mem::take(&mut self.buf).freeze())
     }
 
     /// Adds a fragment; returns the message once complete.
@@ -61,7 +85,7 @@ impl Partial {
     }
 
     fn cost(&self) -> u64 {
-        self.total + MESSAGE_OVERHEAD
+        self.total + MESSAGE_OVERHEAD + self.repairs.iter().map(|(_, r)| r.len() as u64).sum::<u64>()
     }
 }
 
@@ -140,7 +164,10 @@ impl RecvChannel {
                 if p.total != frag.total {
                     return Err(Refusal::Malformed);
                 }
-                p.add(frag.offset, &frag.data)
+                match p.add(frag.offset, &frag.data) {
+                    Some(done) => Some(done),
+                    None => p.try_recover().inspect(|_| stats.fec_recovered += 1),
+                }
             }
             None => {
                 let cost = frag.total + MESSAGE_OVERHEAD;
@@ -169,6 +196,55 @@ impl RecvChannel {
             }
         };
         if let Some(data) = complete {
+            self.complete(now, seq, data, deadline, stats, out);
+        }
+        Ok(())
+    }
+
+    /// Takes one FEC repair shard of a media frame.
+    pub(crate) fn on_repair(
+        &mut self,
+        now: Timestamp,
+        r: RepairFrame,
+        deadline: Option<Timestamp>,
+        stats: &mut ChannelStats,
+        out: &mut Vec<Delivery>,
+    ) -> Result<(), Refusal> {
+        if self.config.mode != DeliveryMode::MediaFrames {
+            return Ok(());
+        }
+        if r.total > u64::from(self.config.max_message_len)
+            || r.count > fec::data_shards(r.total as usize, r.shard as usize) as u64
+        {
+            return Err(Refusal::Malformed);
+        }
+        let seq = r.seq;
+        if self.is_stale(seq) {
+            return Ok(());
+        }
+        let (shard, count, index) = (r.shard as usize, r.count as usize, r.index as usize);
+        if !self.slots.contains_key(&seq) {
+            let cost = r.total + MESSAGE_OVERHEAD;
+            if self.buffered > 0 && self.buffered + cost > u64::from(self.config.window) {
+                self.make_room(cost, stats, out);
+            }
+            let p = Partial::new(r.total, deadline);
+            self.buffered += p.cost();
+            self.slots.insert(seq, Slot::Partial(p));
+            self.limit_partials(stats, out);
+        }
+        let Some(Slot::Partial(p)) = self.slots.get_mut(&seq) else { return Ok(()) };
+        if p.total != r.total || p.fec.is_some_and(|f| f != (shard, count)) {
+            return Err(Refusal::Malformed);
+        }
+        p.fec = Some((shard, count));
+        if p.repairs.iter().any(|(i, _)| *i == index) {
+            return Ok(());
+        }
+        self.buffered += r.data.len() as u64;
+        p.repairs.push((index, r.data));
+        if let Some(data) = p.try_recover() {
+            stats.fec_recovered += 1;
             self.complete(now, seq, data, deadline, stats, out);
         }
         Ok(())
@@ -221,6 +297,15 @@ impl RecvChannel {
             }
             DeliveryMode::LatestWins | DeliveryMode::MediaFrames => {
                 self.drop_older_than(seq, DropReason::Superseded, stats, out);
+                if self.config.mode == DeliveryMode::MediaFrames {
+                    // Frames skipped without a trace (all their packets and the sender's notice
+                    // lost) are reported too: a decoder must know its reference chain broke.
+                    for missing in seq.saturating_sub(MAX_REPORTED_GAP).max(self.next)..seq {
+                        if !self.finished.contains(missing) {
+                            self.drop_message(missing, DropReason::Lost, stats, out);
+                        }
+                    }
+                }
                 self.next = seq + 1;
                 if deadline.is_some_and(|d| now > d) {
                     self.drop_message(seq, DropReason::Deadline, stats, out);
@@ -440,5 +525,48 @@ mod tests {
                 assert!(seen.insert(seq), "seed {seed}: frame {seq} reported twice");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod fec_tests {
+    use super::*;
+    use crate::channel::ChannelKind;
+
+    #[test]
+    fn a_lost_shard_is_rebuilt_from_a_repair() {
+        let shard = fec::shard_size(1200);
+        let frame: Vec<u8> = (0..4000).map(|i| (i % 253) as u8).collect();
+        let repairs = fec::encode(&frame, shard, 1).unwrap();
+        let mut ch = RecvChannel::new(ChannelConfig::for_kind(ChannelKind::Display));
+        let (mut stats, mut out) = (ChannelStats::default(), Vec::new());
+        let deadline = Some(Timestamp::from_millis(100));
+        for i in [0usize, 2, 3] {
+            let end = ((i + 1) * shard).min(frame.len());
+            let f = Fragment {
+                channel: 2,
+                seq: 0,
+                total: frame.len() as u64,
+                offset: (i * shard) as u64,
+                deadline: Some(0),
+                data: Bytes::copy_from_slice(&frame[i * shard..end]),
+            };
+            ch.on_fragment(Timestamp::ZERO, f, deadline, &mut stats, &mut out).unwrap();
+        }
+        assert!(out.is_empty());
+        let r = RepairFrame {
+            channel: 2,
+            seq: 0,
+            total: frame.len() as u64,
+            shard: shard as u64,
+            count: 1,
+            index: 0,
+            deadline: 0,
+            data: repairs[0].clone(),
+        };
+        ch.on_repair(Timestamp::ZERO, r, deadline, &mut stats, &mut out).unwrap();
+        assert!(matches!(&out[..], [Delivery::Message { data, .. }] if data[..] == frame[..]), "{out:?}");
+        assert_eq!(stats.fec_recovered, 1);
+        assert_eq!(ch.buffered(), 0);
     }
 }

@@ -8,9 +8,10 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::channel::{ChannelConfig, DeliveryMode};
+use crate::fec;
 use crate::stats::{ChannelStats, DropReason};
 use crate::time::Timestamp;
-use crate::wire::frame::Fragment;
+use crate::wire::frame::{Fragment, RepairFrame};
 
 /// What the receiver charges a message against its window besides its bytes, so that a flood
 /// of tiny messages is bounded too. Sender and receiver use the same figure.
@@ -51,6 +52,9 @@ struct OutMessage {
     sent: usize,
     enqueued: Timestamp,
     deadline: Option<Timestamp>,
+    /// Media frames: FEC repair shards, sent after the data.
+    repairs: Vec<Bytes>,
+    repairs_sent: usize,
 }
 
 /// A piece of a reliable message to send again.
@@ -72,9 +76,11 @@ struct InFlightMessage {
 
 /// What the packet builder gets back from a channel.
 #[derive(Debug)]
-pub(crate) struct NextFragment {
-    pub(crate) fragment: Fragment,
-    pub(crate) retransmission: bool,
+pub(crate) enum Outgoing {
+    /// Message data.
+    Fragment { fragment: Fragment, retransmission: bool },
+    /// A repair shard of a media frame.
+    Repair(RepairFrame),
 }
 
 #[derive(Debug)]
@@ -96,10 +102,18 @@ pub(crate) struct SendChannel {
     /// acknowledged it. Data waits until then, so the peer never sees data for a channel it
     /// does not know.
     pub(crate) awaiting_open: Option<u64>,
+    /// Media frames: the share of repair shards to add (0 for none).
+    pub(crate) fec_overhead: f64,
+    /// Media frames: data shard size; data fragments are exactly these shards.
+    shard: usize,
+    /// Media frames: repair bytes per data byte over recent frames. Small frames round their
+    /// repair count up, so this can be well above `fec_overhead`; the encoder's budget must
+    /// allow for what is really sent.
+    pub(crate) fec_ratio: f64,
 }
 
 impl SendChannel {
-    pub(crate) fn new(id: u32, config: ChannelConfig) -> Self {
+    pub(crate) fn new(id: u32, config: ChannelConfig, mtu: usize) -> Self {
         SendChannel {
             id,
             config,
@@ -113,6 +127,9 @@ impl SendChannel {
             stream_pos: 0,
             pending_drops: VecDeque::new(),
             awaiting_open: None,
+            fec_overhead: 0.0,
+            shard: fec::shard_size(mtu),
+            fec_ratio: 0.0,
         }
     }
 
@@ -164,7 +181,16 @@ impl SendChannel {
         self.queued_bytes += data.len();
         self.stats.messages_queued += 1;
         self.stats.queued_bytes = self.queued_bytes as u64;
-        self.queue.push_back(OutMessage { seq, data, sent: 0, enqueued: now, deadline });
+        let repairs = if self.config.mode == DeliveryMode::MediaFrames {
+            let m = fec::repair_count(fec::data_shards(data.len(), self.shard), self.fec_overhead);
+            let repairs = fec::encode(&data, self.shard, m).unwrap_or_default();
+            let ratio = (repairs.len() * self.shard) as f64 / data.len().max(1) as f64;
+            self.fec_ratio = 0.9 * self.fec_ratio + 0.1 * ratio;
+            repairs
+        } else {
+            Vec::new()
+        };
+        self.queue.push_back(OutMessage { seq, data, sent: 0, enqueued: now, deadline, repairs, repairs_sent: 0 });
         Ok(seq)
     }
 
@@ -202,6 +228,15 @@ impl SendChannel {
     pub(crate) fn expire(&mut self, now: Timestamp, one_way: Duration, rate_bps: u64) {
         while let Some(front) = self.queue.front() {
             let remaining = (front.data.len() - front.sent) as u64;
+            if remaining == 0 {
+                // All data out, only repair shards left: past the deadline they are useless,
+                // but the frame itself may well arrive whole.
+                if front.deadline.is_some_and(|d| now + one_way > d) {
+                    self.queue.pop_front();
+                    continue;
+                }
+                break;
+            }
             let transfer = Duration::from_micros(remaining * 8_000_000 / rate_bps.max(1));
             match front.deadline {
                 Some(d) if now + one_way + transfer > d => {
@@ -219,7 +254,7 @@ impl SendChannel {
         now: Timestamp,
         max_len: usize,
         clock: impl Fn(Timestamp) -> u64,
-    ) -> Option<NextFragment> {
+    ) -> Option<Outgoing> {
         if let Some(mut retx) = self.retransmit.pop_front() {
             let probe = Fragment {
                 channel: u64::from(self.id),
@@ -248,14 +283,37 @@ impl SendChannel {
             self.stats.retransmits += 1;
             self.stats.fragments_sent += 1;
             let fragment = Fragment { data: retx.data, ..probe };
-            return Some(NextFragment { fragment, retransmission: true });
+            return Some(Outgoing::Fragment { fragment, retransmission: true });
         }
         if self.window_blocked() {
             return None;
         }
         let reliable = self.reliable();
+        let media = self.config.mode == DeliveryMode::MediaFrames;
+        let shard = self.shard;
         let msg = self.queue.front_mut()?;
         let total = msg.data.len() as u64;
+        if msg.sent == msg.data.len() && msg.repairs_sent < msg.repairs.len() {
+            let repair = RepairFrame {
+                channel: u64::from(self.id),
+                seq: msg.seq,
+                total,
+                shard: shard as u64,
+                count: msg.repairs.len() as u64,
+                index: msg.repairs_sent as u64,
+                deadline: msg.deadline.map_or(0, &clock),
+                data: msg.repairs[msg.repairs_sent].clone(),
+            };
+            if repair.encoded_len() > max_len {
+                return None;
+            }
+            msg.repairs_sent += 1;
+            if msg.repairs_sent == msg.repairs.len() {
+                self.queue.pop_front();
+            }
+            self.stats.fec_repairs_sent += 1;
+            return Some(Outgoing::Repair(repair));
+        }
         let probe = Fragment {
             channel: u64::from(self.id),
             seq: msg.seq,
@@ -266,11 +324,13 @@ impl SendChannel {
         };
         let room = max_len.checked_sub(probe.header_len() + 2)?;
         let remaining = msg.data.len() - msg.sent;
+        // Media fragments are whole FEC shards, so that one lost packet costs one shard.
+        let want = if media { remaining.min(shard) } else { remaining };
         // A fragment smaller than this is not worth a frame header unless it ends the message.
-        if room == 0 || (room < remaining && room < 64) {
+        if room == 0 || (room < want && (media || room < 64)) {
             return None;
         }
-        let take = remaining.min(room);
+        let take = want.min(room);
         let data = msg.data.slice(msg.sent..msg.sent + take);
         if msg.sent == 0 && reliable {
             let cost = total + MESSAGE_OVERHEAD;
@@ -291,12 +351,14 @@ impl SendChannel {
             self.stats.messages_sent += 1;
             self.stats.queue_delay_last = delay;
             self.stats.queue_delay_max = self.stats.queue_delay_max.max(delay);
-            self.queue.pop_front();
+            if msg.repairs.is_empty() {
+                self.queue.pop_front();
+            }
         }
         if reliable {
             self.stats.unacked_bytes += take as u64;
         }
-        Some(NextFragment { fragment: Fragment { data, ..probe }, retransmission: false })
+        Some(Outgoing::Fragment { fragment: Fragment { data, ..probe }, retransmission: false })
     }
 
     /// A reliable fragment reached the receiver.

@@ -17,7 +17,7 @@ pub enum DropReason {
     ReassemblyLimit = 4,
     /// The sender gave up on it for a reason this version does not know.
     SenderDropped = 5,
-    /// Part of it was lost for good (reserved for media loss recovery giving up on a frame).
+    /// Nothing of it arrived, nor word of it, before a later media frame completed.
     Lost = 6,
 }
 
@@ -180,6 +180,10 @@ pub struct ChannelStats {
     pub fragments_sent: u64,
     /// Fragments sent again.
     pub retransmits: u64,
+    /// FEC repair shards sent (media frames).
+    pub fec_repairs_sent: u64,
+    /// Media frames completed with the help of FEC repair shards.
+    pub fec_recovered: u64,
     /// Fragments taken from packets (duplicates included).
     pub fragments_received: u64,
     /// Messages delivered to the application.

@@ -72,6 +72,14 @@ impl AddAssign<Duration> for Timestamp {
     }
 }
 
+impl Sub<Duration> for Timestamp {
+    type Output = Timestamp;
+    /// Saturating at the epoch.
+    fn sub(self, d: Duration) -> Timestamp {
+        self.saturating_sub(d)
+    }
+}
+
 impl Sub<Timestamp> for Timestamp {
     type Output = Duration;
     /// Saturating: a later `rhs` gives zero.

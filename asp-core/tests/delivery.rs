@@ -103,10 +103,10 @@ fn media_frames_past_their_deadline_are_dropped_whole_never_late_or_partial() {
     for (seed, link) in [(1, clean), (2, lossy.clone()), (3, lossy)] {
         let report = media_scenario(seed, link);
         let d = report.flow("display").unwrap();
-        assert_eq!(d.late, 0, "seed {seed}: a frame arrived after its deadline");
+        assert_eq!(d.late, 0, "seed {seed}: a frame arrived after its deadline (latest {:?})", d.delay_percentile(1.0));
         assert_eq!(d.corrupted, 0, "seed {seed}: a partial or damaged frame was delivered");
         assert_eq!(d.duplicates, 0);
-        assert!(d.delivered > 300 && d.dropped > 100, "seed {seed}: {} delivered, {} dropped", d.delivered, d.dropped);
+        assert!(d.delivered > 200 && d.dropped > 100, "seed {seed}: {} delivered, {} dropped", d.delivered, d.dropped);
         // Every frame is accounted for: delivered or reported dropped, except those still in
         // flight when the run ends.
         assert!(d.unaccounted() <= 8, "seed {seed}: {} frames vanished", d.unaccounted());
@@ -219,4 +219,32 @@ fn burst_loss_is_survived_by_reliable_channels() {
     let usb = report.flow("usb").unwrap();
     assert!(report.uplink.lost > 50);
     assert_eq!((usb.delivered, usb.out_of_order, usb.corrupted), (usb.sent, 0, 0));
+}
+
+#[test]
+fn fec_repairs_media_frames_through_random_loss() {
+    let link = LinkProfile { loss: 0.03, ..LinkProfile::with_rate(Duration::from_millis(15), 20_000_000) };
+    let display = || {
+        flow(
+            "display",
+            Side::Server,
+            ChannelKind::Display,
+            Traffic::Frames { fps: 30, frame_len: 30_000, deadline: Duration::from_millis(100) },
+        )
+    };
+    let run = |fec: Option<f64>| {
+        let mut sc = scenario("fec", 7, link.clone(), 15_000_000, 20, vec![display()]);
+        sc.server.fec_overhead = fec;
+        sc.run().unwrap()
+    };
+    let plain = run(None);
+    let repaired = run(Some(0.15));
+    let (p, r) = (plain.flow("display").unwrap(), repaired.flow("display").unwrap());
+    eprintln!("3 % loss: {} of {} frames whole without FEC, {} with 15 % FEC", p.delivered, p.sent, r.delivered);
+    assert_eq!((r.corrupted, r.late, r.duplicates), (0, 0, 0), "recovered frames must be exact and on time");
+    // 27 packets a frame at 3 % loss: without FEC under half the frames survive.
+    assert!((p.delivered as f64) < 0.6 * p.sent as f64);
+    assert!(r.delivered as f64 > 0.97 * r.sent as f64, "{} of {}", r.delivered, r.sent);
+    let server = repaired.server;
+    assert!(server.packets_sent > plain.server.packets_sent, "repair shards cost packets");
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use asp_core::wire::coding::{get_varint, put_varint};
 use asp_core::wire::control::{ControlMessage, KeyframeReason, StallKind, StallReport, StatsReport};
-use asp_core::wire::frame::{AckFrame, CloseFrame, FeedbackFrame, Fragment, Frame, FrameIter};
+use asp_core::wire::frame::{AckFrame, CloseFrame, FeedbackFrame, Fragment, Frame, FrameIter, RepairFrame};
 use asp_core::wire::handshake::{
     AudioCodec, AudioFormat, Capabilities, Chroma, ClipboardCapability, HandshakeMessage, Monitor, VideoCapability,
     VideoCodec, VideoProfile,
@@ -135,6 +135,22 @@ fn document_vectors_match_the_code() {
                 vec![Frame::Feedback(FeedbackFrame {
                     base: 100,
                     arrivals: vec![Some(5_000_000), None, Some(5_001_000), Some(5_001_500)],
+                })],
+            ),
+        ),
+        (
+            "packet-repair",
+            packet(
+                short(16),
+                vec![Frame::Repair(RepairFrame {
+                    channel: 2,
+                    seq: 7,
+                    total: 6,
+                    shard: 4,
+                    count: 1,
+                    index: 0,
+                    deadline: 100,
+                    data: Bytes::from_static(&[1, 2, 3, 4]),
                 })],
             ),
         ),

@@ -257,7 +257,7 @@ impl Session {
         let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(config.rng_seed);
         let mut scheduler = Scheduler::new(config.scheduler, config.mtu, now);
         let control = ChannelConfig::for_kind(ChannelKind::Control);
-        scheduler.channels.insert(0, SendChannel::new(0, control));
+        scheduler.channels.insert(0, SendChannel::new(0, control, config.mtu));
         let mut recv = BTreeMap::new();
         recv.insert(0, RecvChannel::new(control));
         Ok(Session {
@@ -444,7 +444,9 @@ impl Session {
     }
 
     fn add_channel(&mut self, id: u32, config: ChannelConfig) {
-        self.scheduler.channels.insert(id, SendChannel::new(id, config));
+        let mut channel = SendChannel::new(id, config, self.config.mtu);
+        channel.fec_overhead = self.fec_overhead();
+        self.scheduler.channels.insert(id, channel);
         self.recv.insert(id, RecvChannel::new(config));
     }
 
@@ -534,6 +536,38 @@ impl Session {
             rate_bps = rc.target_bps();
         }
         self.pacer.set_rate(rate_bps, now);
+    }
+
+    /// The FEC overhead media channels use now: the configured one, or the rate controller's
+    /// advice for the loss it sees.
+    fn fec_overhead(&self) -> f64 {
+        match (self.config.fec_overhead, &self.rate) {
+            (Some(fixed), _) => fixed,
+            (None, Some(rc)) => rc.estimate().fec_overhead,
+            (None, None) => 0.0,
+        }
+    }
+
+    /// Applies the current FEC overhead to every media channel.
+    pub(super) fn update_fec(&mut self) {
+        let overhead = self.fec_overhead();
+        for c in self.scheduler.channels.values_mut() {
+            c.fec_overhead = overhead;
+        }
+    }
+
+    /// What the encoder may produce now, bits per second: the pacing rate less what FEC repair
+    /// shards and packet headers take from it.
+    #[must_use]
+    pub fn media_budget_bps(&self) -> u64 {
+        let sent_ratio = self
+            .scheduler
+            .channels
+            .values()
+            .filter(|c| c.config.mode == crate::DeliveryMode::MediaFrames)
+            .map(|c| c.fec_ratio)
+            .fold(0.0, f64::max);
+        crate::cc::media_budget(self.pacer.rate_bps() as f64, self.fec_overhead().max(sent_ratio))
     }
 
     /// The rate controller's current view, when rate control is on.

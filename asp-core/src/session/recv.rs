@@ -13,7 +13,7 @@ use crate::recv_channel::{Delivery, Refusal};
 use crate::stats::DropReason;
 use crate::time::Timestamp;
 use crate::wire::control::ControlMessage;
-use crate::wire::frame::{AckFrame, CloseFrame, FeedbackFrame, Fragment, Frame, FrameError, FrameIter};
+use crate::wire::frame::{AckFrame, CloseFrame, FeedbackFrame, Fragment, Frame, FrameError, FrameIter, RepairFrame};
 use crate::wire::handshake::HandshakeMessage;
 use crate::wire::packet::{Header, HeaderError};
 
@@ -221,6 +221,13 @@ impl Session {
                 self.deliveries = out;
                 Ok(true)
             }
+            Frame::Repair(r) => {
+                if long || self.state != State::Established {
+                    return Err(Refused::Unexpected);
+                }
+                self.on_repair(now, r)?;
+                Ok(true)
+            }
             Frame::Feedback(report) => {
                 if long {
                     return Err(Refused::Unexpected);
@@ -253,6 +260,19 @@ impl Session {
             Refusal::WindowExceeded => Refused::WindowExceeded,
             Refusal::Malformed => Refused::Malformed,
         })
+    }
+
+    fn on_repair(&mut self, now: Timestamp, r: RepairFrame) -> Result<(), Refused> {
+        let id = u32::try_from(r.channel).map_err(|_| Refused::UnknownChannel)?;
+        let deadline = Some(self.peer_clock.to_local(r.deadline, self.rtt.min()).unwrap_or(now));
+        let (Some(recv), Some(send)) = (self.recv.get_mut(&id), self.scheduler.channels.get_mut(&id)) else {
+            return Err(Refused::UnknownChannel);
+        };
+        let mut out = std::mem::take(&mut self.deliveries);
+        let result = recv.on_repair(now, r, deadline, &mut send.stats, &mut out);
+        self.dispatch(id, &mut out);
+        self.deliveries = out;
+        result.map_err(|_| Refused::Malformed)
     }
 
     /// Turns channel deliveries into events (or control handling for channel 0).
@@ -386,6 +406,7 @@ impl Session {
         let target = rc.target_bps();
         let estimate = rc.estimate();
         self.pacer.set_rate(target, now);
+        self.update_fec();
         let moved = self.reported_rate.is_none_or(|r| {
             r.class != estimate.class || (target as f64 - r.target_bps as f64).abs() >= 0.05 * r.target_bps as f64
         });

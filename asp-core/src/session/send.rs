@@ -6,7 +6,7 @@ use bytes::{BufMut, Bytes};
 
 use super::{Role, Session, State};
 use crate::channel::DeliveryMode;
-use crate::send_channel::RetxFragment;
+use crate::send_channel::{Outgoing, RetxFragment};
 use crate::time::Timestamp;
 use crate::wire::frame::{AckFrame, Frame};
 use crate::wire::handshake::HandshakeMessage;
@@ -178,11 +178,18 @@ impl Session {
             let channel = self.scheduler.channels.get_mut(&id).expect("picked channel exists");
             let Some(next) = channel.next_fragment(now, mtu - buf.len(), |d| d.as_micros()) else { break };
             let reliable = channel.config.mode == DeliveryMode::ReliableOrdered;
-            let frag = next.fragment;
             let before = buf.len();
+            let (frag, retransmission) = match next {
+                Outgoing::Fragment { fragment, retransmission } => (fragment, retransmission),
+                Outgoing::Repair(repair) => {
+                    repair.encode(&mut buf);
+                    self.scheduler.on_sent(id, buf.len() - before);
+                    continue;
+                }
+            };
             frag.encode(&mut buf);
             self.scheduler.on_sent(id, buf.len() - before);
-            if next.retransmission {
+            if retransmission {
                 self.stats.retransmits += 1;
             }
             let retx = (reliable && !self.config.reliable_carrier).then(|| RetxFragment {

@@ -364,10 +364,8 @@ impl Scenario {
                     }
                     Traffic::AdaptiveFrames { fps, deadline } => {
                         while fs.next_due <= now {
-                            // What the encoder would produce at the target, less the frame
-                            // headers' share.
-                            let frame_len =
-                                (session.target_rate_bps() as f64 * 0.95 / 8.0 / f64::from(fps.max(1))) as usize;
+                            // What an encoder following the session's media budget produces.
+                            let frame_len = (session.media_budget_bps() as f64 / 8.0 / f64::from(fps.max(1))) as usize;
                             let frame = stamp(now, i, fs.counter, frame_len);
                             session
                                 .send_frame(now, channel, frame, now + deadline)

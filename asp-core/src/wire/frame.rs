@@ -33,7 +33,7 @@ pub mod ty {
     pub const TRANSPORT_FEEDBACK: u8 = 0x20;
     /// Reserved for negative acknowledgements of media fragments.
     pub const NACK: u8 = 0x21;
-    /// Reserved for forward-error-correction repair symbols.
+    /// A Reed-Solomon repair shard of a media frame.
     pub const FEC_REPAIR: u8 = 0x22;
     /// Last extension type.
     pub const EXTENSION_MAX: u8 = 0x3f;
@@ -78,6 +78,8 @@ pub enum Frame {
     },
     /// Arrival times of a run of packets, for rate control.
     Feedback(FeedbackFrame),
+    /// A forward-error-correction repair shard of a media frame.
+    Repair(RepairFrame),
     /// An extension frame this version does not interpret.
     Extension {
         /// Frame type, within the extension range.
@@ -113,6 +115,30 @@ pub struct FeedbackFrame {
     /// One entry per packet number from `base` on.
     pub arrivals: Vec<Option<u64>>,
 }
+
+/// One Reed-Solomon repair shard over a media frame cut into `shard`-byte data shards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepairFrame {
+    /// Channel id.
+    pub channel: u64,
+    /// The frame's sequence number.
+    pub seq: u64,
+    /// The frame's length.
+    pub total: u64,
+    /// Shard size in bytes (even).
+    pub shard: u64,
+    /// Repair shards sent for this frame.
+    pub count: u64,
+    /// This shard's index among them.
+    pub index: u64,
+    /// The frame's deadline, sender clock, microseconds.
+    pub deadline: u64,
+    /// The shard, `shard` bytes.
+    pub data: Bytes,
+}
+
+/// Most repair shards per frame.
+pub const MAX_REPAIR_SHARDS: u64 = 1024;
 
 /// Session close: a reason code and a human-readable text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,6 +203,9 @@ pub enum FrameError {
     /// A close reason that is not UTF-8.
     #[error("close reason is not UTF-8")]
     BadReason,
+    /// A repair frame whose shard is odd-sized, empty, or not of its announced size.
+    #[error("malformed repair frame")]
+    BadRepair,
     /// A feedback frame whose body does not match its length or whose times run out of range.
     #[error("malformed feedback frame")]
     BadFeedback,
@@ -269,6 +298,11 @@ fn decode_frame(buf: &mut Bytes) -> Result<Frame, FrameError> {
             }
             Frame::Feedback(frame)
         }
+        ty::FEC_REPAIR => {
+            let len = get_varint(buf)?;
+            let mut body = split_bytes(buf, len)?;
+            Frame::Repair(decode_repair(&mut body)?)
+        }
         ty::NACK..=ty::EXTENSION_MAX => {
             let len = get_varint(buf)?;
             Frame::Extension { ty, body: split_bytes(buf, len)? }
@@ -284,6 +318,21 @@ fn zigzag(v: i64) -> u64 {
 
 fn unzigzag(v: u64) -> i64 {
     ((v >> 1) as i64) ^ -((v & 1) as i64)
+}
+
+fn decode_repair(body: &mut Bytes) -> Result<RepairFrame, FrameError> {
+    let channel = bounded(body, MAX_CHANNEL_ID, "channel id")?;
+    let seq = get_varint(body)?;
+    let total = bounded(body, MAX_MESSAGE_LEN, "message length")?;
+    let shard = bounded(body, 65_536, "shard size")?;
+    let count = bounded(body, MAX_REPAIR_SHARDS, "repair count")?;
+    let index = get_varint(body)?;
+    let deadline = get_varint(body)?;
+    let data = std::mem::take(body);
+    if shard == 0 || shard % 2 != 0 || index >= count || data.len() as u64 != shard {
+        return Err(FrameError::BadRepair);
+    }
+    Ok(RepairFrame { channel, seq, total, shard, count, index, deadline, data })
 }
 
 fn decode_feedback(buf: &mut Bytes) -> Result<FeedbackFrame, FrameError> {
@@ -303,6 +352,39 @@ fn decode_feedback(buf: &mut Bytes) -> Result<FeedbackFrame, FrameError> {
     }
     base.checked_add(count as u64).ok_or(FrameError::BadFeedback)?;
     Ok(FeedbackFrame { base, arrivals })
+}
+
+impl RepairFrame {
+    fn body_header_len(&self) -> usize {
+        varint_len(self.channel)
+            + varint_len(self.seq)
+            + varint_len(self.total)
+            + varint_len(self.shard)
+            + varint_len(self.count)
+            + varint_len(self.index)
+            + varint_len(self.deadline)
+    }
+
+    /// Bytes the encoded frame takes.
+    #[must_use]
+    pub fn encoded_len(&self) -> usize {
+        let body = self.body_header_len() + self.data.len();
+        1 + varint_len(body as u64) + body
+    }
+
+    /// Appends the frame to `out`.
+    pub fn encode<B: BufMut>(&self, out: &mut B) {
+        out.put_u8(ty::FEC_REPAIR);
+        put_varint(out, (self.body_header_len() + self.data.len()) as u64);
+        put_varint(out, self.channel);
+        put_varint(out, self.seq);
+        put_varint(out, self.total);
+        put_varint(out, self.shard);
+        put_varint(out, self.count);
+        put_varint(out, self.index);
+        put_varint(out, self.deadline);
+        out.put_slice(&self.data);
+    }
 }
 
 impl FeedbackFrame {
@@ -382,6 +464,7 @@ impl Frame {
                 put_varint(out, *t);
             }
             Frame::Fragment(f) => f.encode(out),
+            Frame::Repair(r) => r.encode(out),
             Frame::Feedback(f) => {
                 let body = f.encode_body();
                 out.put_u8(ty::TRANSPORT_FEEDBACK);
