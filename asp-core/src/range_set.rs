@@ -40,6 +40,25 @@ impl RangeSet {
         self.ranges.get(i).is_some_and(|r| r.0 <= lo && r.1 >= hi)
     }
 
+    /// The gaps of the set within `0..limit`, as `(start, length)`, lowest first.
+    pub(crate) fn gaps_below(&self, limit: u64) -> impl Iterator<Item = (u64, u64)> + '_ {
+        let mut next = 0u64;
+        self.ranges
+            .iter()
+            .map(Some)
+            .chain(std::iter::once(None))
+            .filter_map(move |r| {
+                let (start, resume) = match r {
+                    Some(&(lo, hi)) => (lo.min(limit), hi.saturating_add(1)),
+                    None => (limit, limit),
+                };
+                let gap = (next < start).then(|| (next, start - next));
+                next = next.max(resume);
+                gap
+            })
+            .take_while(move |(s, _)| *s < limit)
+    }
+
     /// Number of ranges.
     pub(crate) fn len(&self) -> usize {
         self.ranges.len()
@@ -101,6 +120,18 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn gaps_below_a_limit() {
+        let mut s = RangeSet::default();
+        assert_eq!(s.gaps_below(10).collect::<Vec<_>>(), vec![(0, 10)]);
+        s.insert(2, 3);
+        s.insert(6, 20);
+        assert_eq!(s.gaps_below(10).collect::<Vec<_>>(), vec![(0, 2), (4, 2)]);
+        assert_eq!(s.gaps_below(5).collect::<Vec<_>>(), vec![(0, 2), (4, 1)]);
+        assert_eq!(s.gaps_below(25).collect::<Vec<_>>(), vec![(0, 2), (4, 2), (21, 4)]);
+        assert_eq!(s.gaps_below(1).collect::<Vec<_>>(), vec![(0, 1)]);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! on time), all within a memory bound.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 
@@ -12,10 +13,12 @@ use crate::range_set::RangeSet;
 use crate::send_channel::MESSAGE_OVERHEAD;
 use crate::stats::{ChannelStats, DropReason};
 use crate::time::Timestamp;
-use crate::wire::frame::{Fragment, RepairFrame};
+use crate::wire::frame::{Fragment, MAX_NACK_RANGES, NackFrame, RepairFrame};
 
 /// Partial media frames or latest-wins messages kept at once.
 const MAX_PARTIALS: usize = 16;
+/// Added to the RTT between two NACKs about one frame.
+const NACK_SPACING: Duration = Duration::from_millis(5);
 /// Most never-seen media frames reported at once when a later one completes.
 const MAX_REPORTED_GAP: u64 = 64;
 /// Finished (delivered or dropped) sequence numbers remembered, as ranges, by the modes that
@@ -50,6 +53,8 @@ struct Partial {
     /// shards held, by index.
     fec: Option<(usize, usize)>,
     repairs: Vec<(usize, Bytes)>,
+    /// When missing ranges of this frame were last asked for again.
+    nacked_at: Option<Timestamp>,
 }
 
 impl Partial {
@@ -61,6 +66,7 @@ impl Partial {
             deadline,
             fec: None,
             repairs: Vec::new(),
+            nacked_at: None,
         }
     }
 
@@ -92,7 +98,9 @@ impl Partial {
 #[derive(Debug)]
 enum Slot {
     Partial(Partial),
-    Complete(Bytes),
+    /// Complete, waiting for earlier messages (reliable), or for earlier media frames to
+    /// complete or expire (media frames, with their deadline).
+    Complete(Bytes, Option<Timestamp>),
 }
 
 #[derive(Debug)]
@@ -159,7 +167,7 @@ impl RecvChannel {
         }
         let mode = self.config.mode;
         let complete = match self.slots.get_mut(&seq) {
-            Some(Slot::Complete(_)) => return Ok(()),
+            Some(Slot::Complete(..)) => return Ok(()),
             Some(Slot::Partial(p)) => {
                 if p.total != frag.total {
                     return Err(Refusal::Malformed);
@@ -199,6 +207,39 @@ impl RecvChannel {
             self.complete(now, seq, data, deadline, stats, out);
         }
         Ok(())
+    }
+
+    /// Media frames: the ranges to ask for again after a fragment of frame `seq` ending at
+    /// `offset_end` arrived. Fragments of a frame leave in order, so a hole below the newest
+    /// data, or anywhere in an older frame, is a loss. A frame is asked about at most once a
+    /// round trip (plus a little), and only while `now + rtt` leaves time before its deadline.
+    pub(crate) fn nacks(
+        &mut self,
+        now: Timestamp,
+        seq: u64,
+        offset: u64,
+        rtt: Duration,
+        id: u32,
+        out: &mut Vec<NackFrame>,
+    ) {
+        if self.config.mode != DeliveryMode::MediaFrames {
+            return;
+        }
+        let interval = rtt + NACK_SPACING;
+        for (&s, slot) in self.slots.range_mut(..=seq) {
+            let Slot::Partial(p) = slot else { continue };
+            if p.nacked_at.is_some_and(|t| now.saturating_since(t) < interval)
+                || p.deadline.is_some_and(|d| now + rtt > d)
+            {
+                continue;
+            }
+            let limit = if s == seq { offset } else { p.total };
+            let ranges: Vec<(u64, u64)> = p.got.gaps_below(limit).take(MAX_NACK_RANGES).collect();
+            if !ranges.is_empty() {
+                p.nacked_at = Some(now);
+                out.push(NackFrame { channel: u64::from(id), seq: s, ranges });
+            }
+        }
     }
 
     /// Takes one FEC repair shard of a media frame.
@@ -262,7 +303,7 @@ impl RecvChannel {
         let slot = self.slots.remove(&seq)?;
         if let Slot::Partial(p) = &slot {
             self.buffered -= p.cost();
-        } else if let Slot::Complete(b) = &slot {
+        } else if let Slot::Complete(b, _) = &slot {
             self.buffered -= b.len() as u64 + MESSAGE_OVERHEAD;
         }
         Some(slot)
@@ -284,28 +325,30 @@ impl RecvChannel {
         match self.config.mode {
             DeliveryMode::ReliableOrdered => {
                 self.buffered += data.len() as u64 + MESSAGE_OVERHEAD;
-                self.slots.insert(seq, Slot::Complete(data));
-                while let Some(Slot::Complete(_)) = self.slots.get(&self.next) {
-                    let Some(Slot::Complete(data)) = self.remove_slot(self.next) else { unreachable!() };
+                self.slots.insert(seq, Slot::Complete(data, None));
+                while let Some(Slot::Complete(..)) = self.slots.get(&self.next) {
+                    let Some(Slot::Complete(data, _)) = self.remove_slot(self.next) else { unreachable!() };
                     deliver(self.next, data, stats, out);
                     self.next += 1;
                 }
+            }
+            DeliveryMode::MediaFrames => {
+                if deadline.is_some_and(|d| now > d) {
+                    self.drop_message(seq, DropReason::Deadline, stats, out);
+                } else {
+                    // Frames go out in order: a decoder needs the earlier ones first. This one
+                    // waits while an earlier frame may still complete (by resend or FEC).
+                    self.buffered += data.len() as u64 + MESSAGE_OVERHEAD;
+                    self.slots.insert(seq, Slot::Complete(data, deadline));
+                }
+                self.release_media(now, stats, out);
             }
             DeliveryMode::Unreliable => {
                 self.finished.insert(seq);
                 deliver(seq, data, stats, out);
             }
-            DeliveryMode::LatestWins | DeliveryMode::MediaFrames => {
+            DeliveryMode::LatestWins => {
                 self.drop_older_than(seq, DropReason::Superseded, stats, out);
-                if self.config.mode == DeliveryMode::MediaFrames {
-                    // Frames skipped without a trace (all their packets and the sender's notice
-                    // lost) are reported too: a decoder must know its reference chain broke.
-                    for missing in seq.saturating_sub(MAX_REPORTED_GAP).max(self.next)..seq {
-                        if !self.finished.contains(missing) {
-                            self.drop_message(missing, DropReason::Lost, stats, out);
-                        }
-                    }
-                }
                 self.next = seq + 1;
                 if deadline.is_some_and(|d| now > d) {
                     self.drop_message(seq, DropReason::Deadline, stats, out);
@@ -313,6 +356,31 @@ impl RecvChannel {
                     self.finished.insert(seq);
                     deliver(seq, data, stats, out);
                 }
+            }
+        }
+    }
+
+    /// Media frames: delivers complete frames from the oldest on, until a partial frame that
+    /// may still complete blocks the way. Frames skipped without a trace (all their packets and
+    /// the sender's notice lost) are reported lost: a decoder must know its reference chain
+    /// broke.
+    fn release_media(&mut self, now: Timestamp, stats: &mut ChannelStats, out: &mut Vec<Delivery>) {
+        while let Some((&seq, slot)) = self.slots.first_key_value() {
+            if matches!(slot, Slot::Partial(_)) {
+                break;
+            }
+            let Some(Slot::Complete(data, deadline)) = self.remove_slot(seq) else { unreachable!() };
+            for missing in seq.saturating_sub(MAX_REPORTED_GAP).max(self.next)..seq {
+                if !self.finished.contains(missing) {
+                    self.drop_message(missing, DropReason::Lost, stats, out);
+                }
+            }
+            self.next = self.next.max(seq + 1);
+            if deadline.is_some_and(|d| now > d) {
+                self.drop_message(seq, DropReason::Deadline, stats, out);
+            } else {
+                self.finished.insert(seq);
+                deliver(seq, data, stats, out);
             }
         }
     }
@@ -357,6 +425,7 @@ impl RecvChannel {
     /// The sender gave up on `seq`, for `reason`.
     pub(crate) fn on_sender_dropped(
         &mut self,
+        now: Timestamp,
         seq: u64,
         reason: DropReason,
         stats: &mut ChannelStats,
@@ -367,31 +436,34 @@ impl RecvChannel {
         }
         self.remove_slot(seq);
         self.drop_message(seq, reason, stats, out);
+        if self.config.mode == DeliveryMode::MediaFrames {
+            self.release_media(now, stats, out);
+        }
     }
 
-    /// Drops partial media frames whose deadline has passed.
+    /// Drops media frames, partial or waiting, whose deadline has passed.
     pub(crate) fn expire(&mut self, now: Timestamp, stats: &mut ChannelStats, out: &mut Vec<Delivery>) {
-        let expired: Vec<u64> = self
-            .slots
-            .iter()
-            .filter(|(_, s)| matches!(s, Slot::Partial(p) if p.deadline.is_some_and(|d| now > d)))
-            .map(|(k, _)| *k)
-            .collect();
+        let expired: Vec<u64> =
+            self.slots.iter().filter(|(_, s)| slot_deadline(s).is_some_and(|d| now > d)).map(|(k, _)| *k).collect();
         for seq in expired {
             self.remove_slot(seq);
             self.drop_message(seq, DropReason::Deadline, stats, out);
         }
+        if self.config.mode == DeliveryMode::MediaFrames {
+            self.release_media(now, stats, out);
+        }
     }
 
-    /// The earliest deadline among partial frames.
+    /// The earliest deadline among frames held.
     pub(crate) fn next_deadline(&self) -> Option<Timestamp> {
-        self.slots
-            .values()
-            .filter_map(|s| match s {
-                Slot::Partial(p) => p.deadline,
-                Slot::Complete(_) => None,
-            })
-            .min()
+        self.slots.values().filter_map(slot_deadline).min()
+    }
+}
+
+fn slot_deadline(slot: &Slot) -> Option<Timestamp> {
+    match slot {
+        Slot::Partial(p) => p.deadline,
+        Slot::Complete(_, deadline) => *deadline,
     }
 }
 

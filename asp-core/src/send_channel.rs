@@ -13,6 +13,9 @@ use crate::stats::{ChannelStats, DropReason};
 use crate::time::Timestamp;
 use crate::wire::frame::{Fragment, RepairFrame};
 
+/// Media frames kept for retransmission after their data left.
+const MAX_RECENT_FRAMES: usize = 16;
+
 /// What the receiver charges a message against its window besides its bytes, so that a flood
 /// of tiny messages is bounded too. Sender and receiver use the same figure.
 pub(crate) const MESSAGE_OVERHEAD: u64 = 64;
@@ -106,6 +109,10 @@ pub(crate) struct SendChannel {
     pub(crate) fec_overhead: f64,
     /// Media frames: data shard size; data fragments are exactly these shards.
     shard: usize,
+    /// Media frames whose data has all left, kept until their deadline for NACKed ranges.
+    recent: VecDeque<(u64, Bytes, Timestamp)>,
+    /// Media ranges asked for again: `(seq, offset, length)`, sent ahead of new data.
+    resend: VecDeque<(u64, u64, u64)>,
     /// Media frames: repair bytes per data byte over recent frames. Small frames round their
     /// repair count up, so this can be well above `fec_overhead`; the encoder's budget must
     /// allow for what is really sent.
@@ -130,6 +137,8 @@ impl SendChannel {
             fec_overhead: 0.0,
             shard: fec::shard_size(mtu),
             fec_ratio: 0.0,
+            recent: VecDeque::new(),
+            resend: VecDeque::new(),
         }
     }
 
@@ -219,7 +228,9 @@ impl SendChannel {
     /// Whether a fragment could be produced now.
     pub(crate) fn ready(&self) -> bool {
         self.awaiting_open.is_none()
-            && (!self.retransmit.is_empty() || (!self.queue.is_empty() && !self.window_blocked()))
+            && (!self.retransmit.is_empty()
+                || !self.resend.is_empty()
+                || (!self.queue.is_empty() && !self.window_blocked()))
     }
 
     /// Drops media frames that can no longer arrive whole in time: the rest of the frame
@@ -283,6 +294,27 @@ impl SendChannel {
             self.stats.retransmits += 1;
             self.stats.fragments_sent += 1;
             let fragment = Fragment { data: retx.data, ..probe };
+            return Some(Outgoing::Fragment { fragment, retransmission: true });
+        }
+        while let Some((seq, offset, len)) = self.resend.pop_front() {
+            let Some((_, frame, deadline)) = self.recent.iter().find(|(s, ..)| *s == seq) else { continue };
+            if now > *deadline {
+                continue;
+            }
+            let fragment = Fragment {
+                channel: u64::from(self.id),
+                seq,
+                total: frame.len() as u64,
+                offset,
+                deadline: Some(clock(*deadline)),
+                data: frame.slice(offset as usize..(offset + len) as usize),
+            };
+            if fragment.header_len() + fragment.data.len() > max_len {
+                self.resend.push_front((seq, offset, len));
+                return None;
+            }
+            self.stats.nack_resends += 1;
+            self.stats.fragments_sent += 1;
             return Some(Outgoing::Fragment { fragment, retransmission: true });
         }
         if self.window_blocked() {
@@ -351,6 +383,12 @@ impl SendChannel {
             self.stats.messages_sent += 1;
             self.stats.queue_delay_last = delay;
             self.stats.queue_delay_max = self.stats.queue_delay_max.max(delay);
+            if let Some(deadline) = msg.deadline {
+                self.recent.push_back((msg.seq, msg.data.clone(), deadline));
+                if self.recent.len() > MAX_RECENT_FRAMES {
+                    self.recent.pop_front();
+                }
+            }
             if msg.repairs.is_empty() {
                 self.queue.pop_front();
             }
@@ -369,6 +407,39 @@ impl SendChannel {
         }
         while self.in_flight.front().is_some_and(|m| m.unacked == 0) {
             self.in_flight.pop_front();
+        }
+    }
+
+    /// The receiver asks for ranges of a media frame again. They go ahead of new data if what
+    /// they take still arrives before the frame's deadline (`one_way` and the rate tell).
+    pub(crate) fn on_nack(
+        &mut self,
+        now: Timestamp,
+        seq: u64,
+        ranges: &[(u64, u64)],
+        one_way: Duration,
+        rate_bps: u64,
+    ) {
+        while self.recent.front().is_some_and(|(_, _, d)| *d < now) {
+            self.recent.pop_front();
+        }
+        let Some((_, frame, deadline)) = self.recent.iter().find(|(s, ..)| *s == seq) else { return };
+        let total = frame.len() as u64;
+        let bytes: u64 = ranges.iter().map(|(_, l)| *l).sum();
+        let transfer = Duration::from_micros(bytes.saturating_mul(8_000_000) / rate_bps.max(1));
+        if now + one_way + transfer > *deadline {
+            self.stats.nacks_too_late += 1;
+            return;
+        }
+        for &(offset, len) in ranges {
+            let end = offset.saturating_add(len).min(total);
+            // Resend whole shards, as they first left, so FEC shards stay aligned.
+            let mut start = offset.min(end) / self.shard as u64 * self.shard as u64;
+            while start < end {
+                let piece = (self.shard as u64).min(total - start);
+                self.resend.push_back((seq, start, piece));
+                start += piece;
+            }
         }
     }
 

@@ -184,6 +184,12 @@ pub struct ChannelStats {
     pub fec_repairs_sent: u64,
     /// Media frames completed with the help of FEC repair shards.
     pub fec_recovered: u64,
+    /// Media fragments sent again because the receiver asked (NACK).
+    pub nack_resends: u64,
+    /// NACKs sent for missing media ranges.
+    pub nacks_sent: u64,
+    /// NACKs received too late to help before the frame's deadline.
+    pub nacks_too_late: u64,
     /// Fragments taken from packets (duplicates included).
     pub fragments_received: u64,
     /// Messages delivered to the application.

@@ -223,7 +223,8 @@ fn burst_loss_is_survived_by_reliable_channels() {
 
 #[test]
 fn fec_repairs_media_frames_through_random_loss() {
-    let link = LinkProfile { loss: 0.03, ..LinkProfile::with_rate(Duration::from_millis(15), 20_000_000) };
+    // A 120 ms round trip against a 100 ms deadline: resends cannot help, FEC must.
+    let link = LinkProfile { loss: 0.03, ..LinkProfile::with_rate(Duration::from_millis(60), 20_000_000) };
     let display = || {
         flow(
             "display",
@@ -247,4 +248,35 @@ fn fec_repairs_media_frames_through_random_loss() {
     assert!(r.delivered as f64 > 0.97 * r.sent as f64, "{} of {}", r.delivered, r.sent);
     let server = repaired.server;
     assert!(server.packets_sent > plain.server.packets_sent, "repair shards cost packets");
+}
+
+#[test]
+fn nack_resends_lost_media_fragments_only_when_the_rtt_leaves_time() {
+    let display = |deadline| {
+        flow("display", Side::Server, ChannelKind::Display, Traffic::Frames { fps: 30, frame_len: 30_000, deadline })
+    };
+    let run = |one_way_ms: u64, deadline_ms: u64| {
+        let link = LinkProfile { loss: 0.03, ..LinkProfile::with_rate(Duration::from_millis(one_way_ms), 20_000_000) };
+        scenario("nack", 8, link, 15_000_000, 20, vec![display(Duration::from_millis(deadline_ms))]).run().unwrap()
+    };
+    // 20 ms RTT against a 150 ms deadline: room for a resend or two.
+    let short = run(10, 150);
+    let s = short.flow("display").unwrap();
+    eprintln!(
+        "RTT 20 ms: {} of {} frames whole; {} nacks, {} resends, {} too late; receiver drops {:?}",
+        s.delivered,
+        s.sent,
+        s.receiver.nacks_sent,
+        s.sender.nack_resends,
+        s.sender.nacks_too_late,
+        s.receiver.receive_drops
+    );
+    assert_eq!((s.corrupted, s.late), (0, 0));
+    assert!(s.delivered as f64 > 0.95 * s.sent as f64, "{} of {}", s.delivered, s.sent);
+    // 160 ms RTT against a 100 ms deadline: a resend could never arrive, so none is asked for.
+    let long = run(80, 100);
+    let l = long.flow("display").unwrap();
+    eprintln!("RTT 160 ms: {} of {} frames whole", l.delivered, l.sent);
+    assert_eq!((l.corrupted, l.late), (0, 0));
+    assert!((l.delivered as f64) < 0.6 * l.sent as f64);
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use asp_core::wire::coding::{get_varint, put_varint};
 use asp_core::wire::control::{ControlMessage, KeyframeReason, StallKind, StallReport, StatsReport};
-use asp_core::wire::frame::{AckFrame, CloseFrame, FeedbackFrame, Fragment, Frame, FrameIter, RepairFrame};
+use asp_core::wire::frame::{AckFrame, CloseFrame, FeedbackFrame, Fragment, Frame, FrameIter, NackFrame, RepairFrame};
 use asp_core::wire::handshake::{
     AudioCodec, AudioFormat, Capabilities, Chroma, ClipboardCapability, HandshakeMessage, Monitor, VideoCapability,
     VideoCodec, VideoProfile,
@@ -156,7 +156,14 @@ fn document_vectors_match_the_code() {
         ),
         (
             "packet-extension",
-            packet(short(14), vec![Frame::Extension { ty: 0x21, body: Bytes::from_static(&[0xaa, 0xbb, 0xcc]) }]),
+            packet(short(14), vec![Frame::Extension { ty: 0x2a, body: Bytes::from_static(&[0xaa, 0xbb, 0xcc]) }]),
+        ),
+        (
+            "packet-nack",
+            packet(
+                short(17),
+                vec![Frame::Nack(NackFrame { channel: 2, seq: 7, ranges: vec![(1080, 1080), (4320, 500)] })],
+            ),
         ),
         ("packet-version-negotiation", packet(Header::VersionNegotiation { versions: vec![1, 2] }, vec![])),
         (

@@ -212,6 +212,8 @@ pub struct Session {
     recv: BTreeMap<u32, RecvChannel>,
     peer_clock: PeerClock,
     feedback: FeedbackRecorder,
+    /// NACKs for missing media ranges, sent with the next packet.
+    pending_nacks: VecDeque<crate::wire::frame::NackFrame>,
 
     // Handshake and close.
     hello_next: Option<Timestamp>,
@@ -289,6 +291,7 @@ impl Session {
             recv,
             peer_clock: PeerClock::default(),
             feedback: FeedbackRecorder::default(),
+            pending_nacks: VecDeque::new(),
             hello_next: (role == Role::Client).then_some(now),
             hello_sends: 0,
             send_welcome: false,

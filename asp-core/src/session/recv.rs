@@ -17,6 +17,9 @@ use crate::wire::frame::{AckFrame, CloseFrame, FeedbackFrame, Fragment, Frame, F
 use crate::wire::handshake::HandshakeMessage;
 use crate::wire::packet::{Header, HeaderError};
 
+/// NACKs waiting to be sent, at most.
+const MAX_PENDING_NACKS: usize = 64;
+
 /// Packet-number ranges remembered for acknowledgements and duplicate detection.
 const MAX_RECEIVED_RANGES: usize = 256;
 
@@ -216,9 +219,24 @@ impl Session {
                 // The sender's reason, when it is one this version knows.
                 let reason = DropReason::from_code(reason).unwrap_or(DropReason::SenderDropped);
                 let mut out = std::mem::take(&mut self.deliveries);
-                recv.on_sender_dropped(seq, reason, &mut send.stats, &mut out);
+                recv.on_sender_dropped(now, seq, reason, &mut send.stats, &mut out);
                 self.dispatch(id, &mut out);
                 self.deliveries = out;
+                Ok(true)
+            }
+            Frame::Nack(n) => {
+                if long || self.state != State::Established {
+                    return Err(Refused::Unexpected);
+                }
+                let id = u32::try_from(n.channel).map_err(|_| Refused::UnknownChannel)?;
+                let (one_way, rate) = (self.rtt.get() / 2, self.pacer.rate_bps());
+                match self.scheduler.channels.get_mut(&id) {
+                    Some(c) if c.config.mode == crate::DeliveryMode::MediaFrames => {
+                        c.on_nack(now, n.seq, &n.ranges, one_way, rate)
+                    }
+                    Some(_) => {}
+                    None => return Err(Refused::UnknownChannel),
+                }
                 Ok(true)
             }
             Frame::Repair(r) => {
@@ -252,8 +270,20 @@ impl Session {
             return Err(Refused::UnknownChannel);
         };
         send.stats.fragments_received += 1;
+        let (seq, offset) = (f.seq, f.offset);
         let mut out = std::mem::take(&mut self.deliveries);
         let result = recv.on_fragment(now, f, deadline, &mut send.stats, &mut out);
+        if result.is_ok() && !self.config.reliable_carrier {
+            let rtt = self.rtt.get();
+            let mut nacks = Vec::new();
+            recv.nacks(now, seq, offset, rtt, id, &mut nacks);
+            send.stats.nacks_sent += nacks.len() as u64;
+            for n in nacks {
+                if self.pending_nacks.len() < MAX_PENDING_NACKS {
+                    self.pending_nacks.push_back(n);
+                }
+            }
+        }
         self.dispatch(id, &mut out);
         self.deliveries = out;
         result.map_err(|r| match r {

@@ -136,7 +136,8 @@ impl Session {
         let borrow_open = self.pacer.can_borrow(now, self.max_borrow());
         let keep_alive_due = now >= self.last_ack_eliciting_sent + self.config.keep_alive;
         let ping = self.probe_pending || keep_alive_due;
-        let drops = self.scheduler.channels.values().any(|c| !c.pending_drops.is_empty());
+        let drops =
+            self.scheduler.channels.values().any(|c| !c.pending_drops.is_empty()) || !self.pending_nacks.is_empty();
         let ack_due = self.ack_now || self.ack_deadline.is_some_and(|d| d <= now);
         let feedback_due = self.feedback.due_at().is_some_and(|t| t <= now);
         let data = (borrow_open && self.scheduler.class0_ready()) || (paced_open && self.scheduler.paced_backlog());
@@ -164,6 +165,16 @@ impl Session {
             self.probe_pending = false;
         }
         if drops {
+            while let Some(nack) = self.pending_nacks.front() {
+                let frame = Frame::Nack(nack.clone());
+                let mut encoded = Vec::new();
+                frame.encode(&mut encoded);
+                if encoded.len() > mtu - buf.len() {
+                    break;
+                }
+                buf.extend_from_slice(&encoded);
+                self.pending_nacks.pop_front();
+            }
             for c in self.scheduler.channels.values_mut() {
                 while mtu - buf.len() > 24 {
                     let Some((seq, reason)) = c.pending_drops.pop_front() else { break };

@@ -18,7 +18,7 @@ use crate::send_channel::SendError;
 use crate::session::Event;
 use crate::sim::link::{LinkProfile, LinkStats};
 use crate::sim::pair::{Pair, Side};
-use crate::stats::SessionStats;
+use crate::stats::{ChannelStats, SessionStats};
 use crate::time::Timestamp;
 
 /// Bytes of the stamp at the start of every generated message.
@@ -136,6 +136,10 @@ pub struct FlowReport {
     pub delays_micros: Vec<u64>,
     /// Delivered throughput over the flow's active time, bits per second.
     pub throughput_bps: f64,
+    /// The channel's statistics at the sending end, at the end of the run.
+    pub sender: ChannelStats,
+    /// The channel's statistics at the receiving end, at the end of the run.
+    pub receiver: ChannelStats,
 }
 
 impl FlowReport {
@@ -399,6 +403,12 @@ impl Scenario {
             pair.step(next, &mut handler);
         }
         for (i, r) in reports.iter_mut().enumerate() {
+            if let Some(channel) = flows[i].channel {
+                let from = self.flows[i].from;
+                let to = if from == Side::Client { Side::Server } else { Side::Client };
+                r.sender = pair.session(from).channel_stats(channel).unwrap_or_default();
+                r.receiver = pair.session(to).channel_stats(channel).unwrap_or_default();
+            }
             r.delays_micros.sort_unstable();
             let active_end = flows[i].stopped.unwrap_or(end).min(end);
             let active = active_end.saturating_since(flows[i].started).as_secs_f64();

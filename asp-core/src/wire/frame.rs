@@ -31,7 +31,7 @@ pub mod ty {
     pub const EXTENSION_MIN: u8 = 0x20;
     /// Transport-wide feedback: arrival time or loss of each packet.
     pub const TRANSPORT_FEEDBACK: u8 = 0x20;
-    /// Reserved for negative acknowledgements of media fragments.
+    /// Negative acknowledgement: byte ranges of a media frame that did not arrive.
     pub const NACK: u8 = 0x21;
     /// A Reed-Solomon repair shard of a media frame.
     pub const FEC_REPAIR: u8 = 0x22;
@@ -80,6 +80,8 @@ pub enum Frame {
     Feedback(FeedbackFrame),
     /// A forward-error-correction repair shard of a media frame.
     Repair(RepairFrame),
+    /// Missing byte ranges of a media frame.
+    Nack(NackFrame),
     /// An extension frame this version does not interpret.
     Extension {
         /// Frame type, within the extension range.
@@ -136,6 +138,20 @@ pub struct RepairFrame {
     /// The shard, `shard` bytes.
     pub data: Bytes,
 }
+
+/// Byte ranges of a media frame the receiver is missing, asked for again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NackFrame {
+    /// Channel id.
+    pub channel: u64,
+    /// Frame sequence number.
+    pub seq: u64,
+    /// `(offset, length)` of each missing range.
+    pub ranges: Vec<(u64, u64)>,
+}
+
+/// Most ranges in one NACK.
+pub const MAX_NACK_RANGES: usize = 32;
 
 /// Most repair shards per frame.
 pub const MAX_REPAIR_SHARDS: u64 = 1024;
@@ -203,6 +219,9 @@ pub enum FrameError {
     /// A close reason that is not UTF-8.
     #[error("close reason is not UTF-8")]
     BadReason,
+    /// A NACK frame whose body is longer than its ranges.
+    #[error("malformed nack frame")]
+    BadNack,
     /// A repair frame whose shard is odd-sized, empty, or not of its announced size.
     #[error("malformed repair frame")]
     BadRepair,
@@ -298,12 +317,29 @@ fn decode_frame(buf: &mut Bytes) -> Result<Frame, FrameError> {
             }
             Frame::Feedback(frame)
         }
+        ty::NACK => {
+            let len = get_varint(buf)?;
+            let mut body = split_bytes(buf, len)?;
+            let channel = bounded(&mut body, MAX_CHANNEL_ID, "channel id")?;
+            let seq = get_varint(&mut body)?;
+            let count = bounded(&mut body, MAX_NACK_RANGES as u64, "nack range count")? as usize;
+            let mut ranges = Vec::with_capacity(count);
+            for _ in 0..count {
+                let offset = bounded(&mut body, MAX_MESSAGE_LEN, "nack offset")?;
+                let len = bounded(&mut body, MAX_MESSAGE_LEN, "nack length")?;
+                ranges.push((offset, len));
+            }
+            if !body.is_empty() {
+                return Err(FrameError::BadNack);
+            }
+            Frame::Nack(NackFrame { channel, seq, ranges })
+        }
         ty::FEC_REPAIR => {
             let len = get_varint(buf)?;
             let mut body = split_bytes(buf, len)?;
             Frame::Repair(decode_repair(&mut body)?)
         }
-        ty::NACK..=ty::EXTENSION_MAX => {
+        0x23..=ty::EXTENSION_MAX => {
             let len = get_varint(buf)?;
             Frame::Extension { ty, body: split_bytes(buf, len)? }
         }
@@ -465,6 +501,20 @@ impl Frame {
             }
             Frame::Fragment(f) => f.encode(out),
             Frame::Repair(r) => r.encode(out),
+            Frame::Nack(n) => {
+                let ranges = &n.ranges[..n.ranges.len().min(MAX_NACK_RANGES)];
+                let mut body = Vec::with_capacity(8 + ranges.len() * 6);
+                put_varint(&mut body, n.channel);
+                put_varint(&mut body, n.seq);
+                put_varint(&mut body, ranges.len() as u64);
+                for (offset, len) in ranges {
+                    put_varint(&mut body, *offset);
+                    put_varint(&mut body, *len);
+                }
+                out.put_u8(ty::NACK);
+                put_varint(out, body.len() as u64);
+                out.put_slice(&body);
+            }
             Frame::Feedback(f) => {
                 let body = f.encode_body();
                 out.put_u8(ty::TRANSPORT_FEEDBACK);
