@@ -37,6 +37,9 @@ pub struct SessionConfig {
     /// Share of repair shards added to media frames: `None` follows the rate controller's
     /// advice for the random loss it measures (none without rate control); `Some` fixes it.
     pub fec_overhead: Option<f64>,
+    /// When a media frame is lost for good, ask the peer for a keyframe (`KeyframeRequest`,
+    /// rate-limited to one per round trip per channel) without waiting for the application.
+    pub auto_keyframe_requests: bool,
     /// Scheduling between and inside priority classes.
     pub scheduler: SchedulerConfig,
     /// RTT assumed before the first sample.
@@ -68,6 +71,7 @@ impl Default for SessionConfig {
             target_rate_bps: 10_000_000,
             rate_control: Some(RateControlConfig::default()),
             fec_overhead: None,
+            auto_keyframe_requests: true,
             pacing_burst: 2 * 1200,
             scheduler: SchedulerConfig::default(),
             initial_rtt: Duration::from_millis(100),

@@ -160,6 +160,8 @@ pub struct SessionStats {
     pub bad_packets: BadPacketCounters,
     /// Unknown extension frames skipped.
     pub extensions_ignored: u64,
+    /// Keyframe requests sent for media frames lost for good.
+    pub keyframe_requests: u64,
     /// Channels the peer tried to open past this end's limits.
     pub channels_refused: u64,
     /// Control messages not queued because the control channel's queue was full (the peer

@@ -111,6 +111,9 @@ fn media_frames_past_their_deadline_are_dropped_whole_never_late_or_partial() {
         // flight when the run ends.
         assert!(d.unaccounted() <= 8, "seed {seed}: {} frames vanished", d.unaccounted());
         assert!(d.delay_percentile(1.0) <= Duration::from_millis(100));
+        // Each loss asks the encoder for a fresh reference, at most once per 100 ms.
+        let requests = report.client.keyframe_requests;
+        assert!(requests > 10 && requests <= 20 * 10 + 1, "{requests} keyframe requests in 20 s");
     }
 }
 

@@ -212,6 +212,8 @@ pub struct Session {
     recv: BTreeMap<u32, RecvChannel>,
     peer_clock: PeerClock,
     feedback: FeedbackRecorder,
+    /// When each media channel last asked for a keyframe.
+    keyframe_requested: BTreeMap<u32, Timestamp>,
     /// NACKs for missing media ranges, sent with the next packet.
     pending_nacks: VecDeque<crate::wire::frame::NackFrame>,
 
@@ -292,6 +294,7 @@ impl Session {
             peer_clock: PeerClock::default(),
             feedback: FeedbackRecorder::default(),
             pending_nacks: VecDeque::new(),
+            keyframe_requested: BTreeMap::new(),
             hello_next: (role == Role::Client).then_some(now),
             hello_sends: 0,
             send_welcome: false,

@@ -12,7 +12,7 @@ use crate::negotiate::negotiate;
 use crate::recv_channel::{Delivery, Refusal};
 use crate::stats::DropReason;
 use crate::time::Timestamp;
-use crate::wire::control::ControlMessage;
+use crate::wire::control::{ControlMessage, KeyframeReason};
 use crate::wire::frame::{AckFrame, CloseFrame, FeedbackFrame, Fragment, Frame, FrameError, FrameIter, RepairFrame};
 use crate::wire::handshake::HandshakeMessage;
 use crate::wire::packet::{Header, HeaderError};
@@ -315,9 +315,33 @@ impl Session {
                 }
                 Delivery::Dropped { seq, reason } => {
                     self.events.push_back(Event::MessageDropped { channel: ChannelId(id), seq, reason });
+                    self.request_keyframe(id);
                 }
             }
         }
+    }
+
+    /// A media frame was lost for good: ask the sender's encoder for a fresh reference, at
+    /// most once per round trip (at least 100 ms) per channel, since one refresh answers every
+    /// loss before it arrives.
+    fn request_keyframe(&mut self, id: u32) {
+        let media = self.recv_mode(id) == Some(crate::DeliveryMode::MediaFrames);
+        if !media || !self.config.auto_keyframe_requests {
+            return;
+        }
+        let now = self.last_now;
+        let spacing = self.rtt.get().max(Duration::from_millis(100));
+        if self.keyframe_requested.get(&id).is_some_and(|t| now.saturating_since(*t) < spacing) {
+            return;
+        }
+        self.keyframe_requested.insert(id, now);
+        self.stats.keyframe_requests += 1;
+        let request = ControlMessage::KeyframeRequest { channel: ChannelId(id), reason: KeyframeReason::FrameLost };
+        let _ = self.queue_control(request);
+    }
+
+    fn recv_mode(&self, id: u32) -> Option<crate::DeliveryMode> {
+        self.scheduler.channels.get(&id).map(|c| c.config.mode)
     }
 
     fn on_control(&mut self, data: &[u8]) {
