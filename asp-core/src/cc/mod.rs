@@ -103,6 +103,12 @@ const DECREASE: f64 = 0.9;
 const STEADY_GROWTH: f64 = 1.08;
 /// Multiplicative increase per second before the first congestion signal.
 const STARTUP_GROWTH: f64 = 1.5;
+/// Window over which a standing queue is judged.
+const STANDING_WINDOW: Duration = Duration::from_secs(5);
+/// A queue that never drained below this over the window is standing.
+const COMPETING_ENTER: Duration = Duration::from_millis(30);
+/// Leave competing mode when the queue is this small again.
+const COMPETING_EXIT: Duration = Duration::from_millis(10);
 /// Window of the received-rate estimate.
 const RATE_WINDOW: Duration = Duration::from_millis(500);
 
@@ -130,6 +136,11 @@ pub(crate) struct RateController {
     queue_delay: Duration,
     last_overuse: Option<Timestamp>,
     random_loss_ewma: f64,
+    /// (time, queuing delay) of recent feedback, for the standing-queue floor.
+    queue_samples: VecDeque<(Timestamp, Duration)>,
+    /// A loss-based flow (TCP) keeps a standing queue we cannot drain: the delay signal says
+    /// nothing about our own rate then, and we compete on loss instead.
+    competing: bool,
     estimate: RateEstimate,
 }
 
@@ -155,6 +166,8 @@ impl RateController {
             queue_delay: Duration::ZERO,
             last_overuse: None,
             random_loss_ewma: 0.0,
+            queue_samples: VecDeque::new(),
+            competing: false,
             estimate: RateEstimate {
                 target_bps: start as u64,
                 media_bps: media_budget(start, 0.0),
@@ -223,8 +236,9 @@ impl RateController {
         while self.losses.front().is_some_and(|(t, ..)| *t + LOSS_WINDOW < now) {
             self.losses.pop_front();
         }
-        let usage = self.trendline.usage();
-        if usage == Usage::Overuse {
+        self.update_competing(now);
+        let usage = if self.competing { Usage::Normal } else { self.trendline.usage() };
+        if self.trendline.usage() == Usage::Overuse {
             self.last_overuse = Some(now);
         }
         self.update_delay_based(now, usage, rtt);
@@ -253,6 +267,26 @@ impl RateController {
         let (count, first, bytes) = recent.fold((0usize, last, 0usize), |(n, _, b), (t, size)| (n + 1, *t, b + size));
         let span = last.saturating_since(first).max(Duration::from_millis(50));
         (count >= 5).then(|| bytes as f64 * 8.0 / span.as_secs_f64())
+    }
+
+    /// Enters competing mode when the queue never drained below `COMPETING_ENTER` over the last
+    /// `STANDING_WINDOW` (a buffer-filling flow shares the bottleneck), and leaves it when the
+    /// queue gets close to empty again.
+    fn update_competing(&mut self, now: Timestamp) {
+        self.queue_samples.push_back((now, self.queue_delay));
+        while self.queue_samples.front().is_some_and(|(t, _)| *t + STANDING_WINDOW < now) {
+            self.queue_samples.pop_front();
+        }
+        let full = self
+            .queue_samples
+            .front()
+            .is_some_and(|(t, _)| now.saturating_since(*t) >= STANDING_WINDOW - Duration::from_millis(200));
+        let floor = self.queue_samples.iter().map(|(_, q)| *q).min().unwrap_or_default();
+        if !self.competing && full && floor > COMPETING_ENTER {
+            self.competing = true;
+        } else if self.competing && self.queue_delay < COMPETING_EXIT {
+            self.competing = false;
+        }
     }
 
     fn update_delay_based(&mut self, now: Timestamp, usage: Usage, rtt: Duration) {
@@ -325,6 +359,16 @@ impl RateController {
         if total < 20 {
             return;
         }
+        if self.competing {
+            // Against a loss-based flow, play by its rules: back off on loss events, once per
+            // round trip, as TCP does (a little less deeply, for media's sake).
+            if loss > 0.0 && self.last_loss_decrease.is_none_or(|t| now.saturating_since(t) > rtt) {
+                self.delay_based *= 0.85;
+                self.last_loss_decrease = Some(now);
+            }
+            self.loss_based = f64::INFINITY;
+            return;
+        }
         // Random loss is FEC's to answer, unless it is so heavy that it must be congestion too.
         let congestive = if random > 0.2 { loss } else { loss - random };
         if congestive > 0.10 {
@@ -378,5 +422,5 @@ pub(crate) fn media_budget(rate_bps: f64, fec_overhead: f64) -> u64 {
 /// Repair share for a random loss rate: enough that a frame of a few dozen packets survives
 /// the expected losses plus a margin, capped at half the frame.
 fn fec_overhead(random_loss: f64) -> f64 {
-    if random_loss < 0.001 { 0.0 } else { (2.5 * random_loss + 0.02).min(0.5) }
+    if random_loss < 0.001 { 0.0 } else { (3.0 * random_loss + 0.03).min(0.5) }
 }

@@ -117,20 +117,52 @@ pub struct LinkStats {
     pub max_queue_delay: Duration,
 }
 
-/// One direction of a simulated path.
+/// A packet in flight; ordered by arrival time and a counter only, never by its contents.
 #[derive(Debug)]
-pub struct Link {
+struct InFlight<T>(Timestamp, u64, usize, T);
+
+impl<T> PartialEq for InFlight<T> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.0, self.1) == (other.0, other.1)
+    }
+}
+impl<T> Eq for InFlight<T> {}
+impl<T> PartialOrd for InFlight<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<T> Ord for InFlight<T> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.0, self.1).cmp(&(other.0, other.1))
+    }
+}
+
+/// One direction of a simulated path, carrying datagrams (or, for shared-bottleneck
+/// simulations, any item with a size).
+#[derive(Debug)]
+pub struct Link<T = Bytes> {
     profile: LinkProfile,
     rng: Pcg64Mcg,
-    in_flight: BinaryHeap<Reverse<(Timestamp, u64, Bytes)>>,
+    in_flight: BinaryHeap<Reverse<InFlight<T>>>,
     counter: u64,
     busy_until: Timestamp,
     last_arrival: Timestamp,
     burst_bad: bool,
     stats: LinkStats,
+    /// Time each packet waited in the bottleneck queue, microseconds, when recording.
+    queue_delays: Option<Vec<u32>>,
 }
 
-impl Link {
+impl Link<Bytes> {
+    /// Offers a datagram to the link.
+    pub fn send(&mut self, now: Timestamp, datagram: Bytes) {
+        let size = datagram.len();
+        self.send_sized(now, size, datagram);
+    }
+}
+
+impl<T: Clone> Link<T> {
     /// A link with a profile and a seed.
     #[must_use]
     pub fn new(profile: LinkProfile, seed: u64) -> Self {
@@ -143,7 +175,19 @@ impl Link {
             last_arrival: Timestamp::ZERO,
             burst_bad: false,
             stats: LinkStats::default(),
+            queue_delays: None,
         }
+    }
+
+    /// Starts recording the queuing delay of every packet that enters the queue.
+    pub fn record_queue_delays(&mut self) {
+        self.queue_delays.get_or_insert_with(Vec::new);
+    }
+
+    /// Queuing delays recorded so far, microseconds.
+    #[must_use]
+    pub fn queue_delays(&self) -> &[u32] {
+        self.queue_delays.as_deref().unwrap_or(&[])
     }
 
     /// Changes the profile; packets already in flight keep their timing.
@@ -172,22 +216,26 @@ impl Link {
         }
     }
 
-    /// Offers a datagram to the link.
-    pub fn send(&mut self, now: Timestamp, datagram: Bytes) {
+    /// Offers an item of `size` bytes to the link.
+    pub fn send_sized(&mut self, now: Timestamp, size: usize, item: T) {
         self.stats.offered += 1;
         let p = &self.profile;
-        if datagram.len() > p.mtu {
+        if size > p.mtu {
             self.stats.mtu_drops += 1;
             return;
         }
-        if self.queued_bytes(now) + datagram.len() > p.queue_bytes {
+        if self.queued_bytes(now) + size > p.queue_bytes {
             self.stats.queue_drops += 1;
             return;
         }
         let start = self.busy_until.max(now);
-        let done = start + p.serialization(datagram.len());
+        let done = start + p.serialization(size);
         self.busy_until = done;
-        self.stats.max_queue_delay = self.stats.max_queue_delay.max(start.saturating_since(now));
+        let waited = start.saturating_since(now);
+        self.stats.max_queue_delay = self.stats.max_queue_delay.max(waited);
+        if let Some(samples) = &mut self.queue_delays {
+            samples.push(u32::try_from(waited.as_micros()).unwrap_or(u32::MAX));
+        }
         if self.lose() {
             self.stats.lost += 1;
             return;
@@ -207,7 +255,7 @@ impl Link {
                 self.stats.duplicated += 1;
             }
             self.counter += 1;
-            self.in_flight.push(Reverse((arrival, self.counter, datagram.clone())));
+            self.in_flight.push(Reverse(InFlight(arrival, self.counter, size, item.clone())));
         }
     }
 
@@ -232,18 +280,18 @@ impl Link {
     /// When the next datagram arrives, if any is in flight.
     #[must_use]
     pub fn next_arrival(&self) -> Option<Timestamp> {
-        self.in_flight.peek().map(|Reverse((t, _, _))| *t)
+        self.in_flight.peek().map(|Reverse(InFlight(t, ..))| *t)
     }
 
-    /// The next datagram that has arrived by `now`.
-    pub fn receive(&mut self, now: Timestamp) -> Option<Bytes> {
+    /// The next item that has arrived by `now`.
+    pub fn receive(&mut self, now: Timestamp) -> Option<T> {
         if self.next_arrival()? > now {
             return None;
         }
-        let Reverse((_, _, datagram)) = self.in_flight.pop()?;
+        let Reverse(InFlight(_, _, size, item)) = self.in_flight.pop()?;
         self.stats.delivered += 1;
-        self.stats.delivered_bytes += datagram.len() as u64;
-        Some(datagram)
+        self.stats.delivered_bytes += size as u64;
+        Some(item)
     }
 }
 

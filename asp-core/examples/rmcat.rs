@@ -1,0 +1,214 @@
+//! RFC 8867 test cases in virtual time, plus random and burst loss, with the figures each one
+//! is judged by, as a table, as JSON (`--json PATH`), and as an SVG plot per scenario
+//! (`--plots DIR`: capacity against each ASP flow's target rate over time).
+//!
+//! ```text
+//! cargo run --release -p asp-core --example rmcat -- --json rmcat.json --plots plots/
+//! ```
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use asp_core::sim::{BurstLoss, FlowKind, LinkProfile, SharedFlow, SharedReport, SharedScenario};
+
+fn flow(name: &str, kind: FlowKind, start: u64) -> SharedFlow {
+    SharedFlow { name: name.into(), kind, start: Duration::from_secs(start), stop: None, pause: None }
+}
+
+fn scenario(name: &str, secs: u64, rate: u64, one_way_ms: u64, flows: Vec<SharedFlow>) -> SharedScenario {
+    SharedScenario {
+        name: name.into(),
+        duration: Duration::from_secs(secs),
+        seed: 1,
+        // A queue of 300 ms at the rate, the RFC's suggestion for a bottleneck buffer.
+        bottleneck: LinkProfile {
+            queue_bytes: (rate as f64 * 0.3 / 8.0) as usize,
+            ..LinkProfile::with_rate(Duration::from_millis(one_way_ms), rate)
+        },
+        capacity: Vec::new(),
+        return_delay: Duration::from_millis(one_way_ms),
+        flows,
+        start_bps: 300_000,
+        fps: 30,
+        deadline: Duration::from_millis(400),
+    }
+}
+
+fn scenarios() -> Vec<SharedScenario> {
+    let asp = |n: &str, start| flow(n, FlowKind::Asp, start);
+    let mut variable = scenario("5.1 variable capacity", 100, 1_000_000, 50, vec![asp("asp", 0)]);
+    variable.capacity = vec![
+        (Duration::from_secs(40), 2_500_000),
+        (Duration::from_secs(60), 600_000),
+        (Duration::from_secs(80), 1_000_000),
+    ];
+    let fairness =
+        scenario("5.4 three ASP flows", 120, 3_500_000, 50, vec![asp("asp-1", 0), asp("asp-2", 10), asp("asp-3", 20)]);
+    let tcp = scenario(
+        "5.6 ASP against NewReno",
+        120,
+        2_000_000,
+        50,
+        vec![asp("asp", 0), flow("newreno", FlowKind::NewReno, 5)],
+    );
+    let mut pause =
+        scenario("5.8 pause and resume", 120, 3_500_000, 50, vec![asp("asp-1", 0), asp("asp-2", 0), asp("asp-3", 0)]);
+    pause.flows[1].pause = Some((Duration::from_secs(40), Duration::from_secs(60)));
+    let mut random = scenario("random loss 5 %", 60, 2_000_000, 25, vec![asp("asp", 0)]);
+    random.bottleneck.loss = 0.05;
+    let mut burst = scenario("burst loss 2 % (wireless)", 60, 2_000_000, 25, vec![asp("asp", 0)]);
+    // Mean loss 0.05 / (0.05 + 0.45) * 0.2 = 2 %.
+    burst.bottleneck.burst = Some(BurstLoss { enter_bad: 0.05, leave_bad: 0.45, loss_in_bad: 0.2 });
+    vec![variable, fairness, tcp, pause, random, burst]
+}
+
+/// Seconds after each capacity change until the target is back under the new capacity
+/// (drops) or within 80 % of it (rises).
+fn reconvergence(s: &SharedScenario, r: &SharedReport) -> Vec<f64> {
+    let Some(asp) = r.flows.iter().find(|f| f.kind == "Asp") else { return Vec::new() };
+    s.capacity
+        .iter()
+        .map(|&(at, cap)| {
+            let from = at.as_secs() as usize;
+            let previous = r.capacity_trace.get(from.saturating_sub(1)).copied().unwrap_or(cap);
+            let ok = |t: u64| if cap < previous { t <= cap } else { t as f64 >= 0.8 * cap as f64 };
+            asp.target_trace.iter().skip(from).position(|t| ok(*t)).map_or(f64::INFINITY, |p| p as f64)
+        })
+        .collect()
+}
+
+fn jain(xs: &[f64]) -> f64 {
+    let (sum, sq) = xs.iter().fold((0.0, 0.0), |(a, b), x| (a + x, b + x * x));
+    if sq == 0.0 { 0.0 } else { sum * sum / (xs.len() as f64 * sq) }
+}
+
+fn svg(s: &SharedScenario, r: &SharedReport) -> String {
+    let (w, h, pad) = (800.0, 300.0, 40.0);
+    let max = r
+        .capacity_trace
+        .iter()
+        .copied()
+        .chain(r.flows.iter().flat_map(|f| f.target_trace.iter().copied()))
+        .max()
+        .unwrap_or(1) as f64
+        * 1.1;
+    let n = r.capacity_trace.len().max(2) as f64;
+    let xy =
+        |i: usize, v: u64| (pad + (w - 2.0 * pad) * i as f64 / (n - 1.0), h - pad - (h - 2.0 * pad) * v as f64 / max);
+    let line = |vals: &[u64], color: &str| {
+        let pts: Vec<String> = vals
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let (x, y) = xy(i, *v);
+                format!("{x:.1},{y:.1}")
+            })
+            .collect();
+        format!("<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/>", pts.join(" "))
+    };
+    let mut out = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">"
+    );
+    let _ = write!(
+        out,
+        "<rect width=\"100%\" height=\"100%\" fill=\"white\"/><text x=\"{pad}\" y=\"20\">{} — capacity (black) and ASP target rates, 0..{:.1} Mbit/s over {} s</text>",
+        s.name,
+        max / 1e6,
+        s.duration.as_secs()
+    );
+    let _ =
+        write!(out, "<line x1=\"{pad}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#888\"/>", h - pad, w - pad, h - pad);
+    out.push_str(&line(&r.capacity_trace, "black"));
+    for (f, color) in r.flows.iter().filter(|f| f.kind == "Asp").zip(["#d62728", "#1f77b4", "#2ca02c", "#9467bd"]) {
+        out.push_str(&line(&f.target_trace, color));
+    }
+    out.push_str("</svg>\n");
+    out
+}
+
+fn main() {
+    let mut json_path = None;
+    let mut plots = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--json" => json_path = args.next(),
+            "--plots" => plots = args.next(),
+            other => {
+                eprintln!("unknown argument {other:?}; usage: rmcat [--json PATH] [--plots DIR]");
+                std::process::exit(2);
+            }
+        }
+    }
+    let mut json = String::from("[\n");
+    println!(
+        "{:<28} {:>6} {:>8} {:>8} {:>6} {:>9} {:>8}  flows (steady kbit/s)",
+        "scenario", "util", "p50 ms", "p95 ms", "loss", "on time", "gap ms"
+    );
+    let all = scenarios();
+    for (k, s) in all.iter().enumerate() {
+        let r = s.run().expect("valid scenario");
+        let asp: Vec<_> = r.flows.iter().filter(|f| f.kind == "Asp").collect();
+        let sent: u64 = asp.iter().map(|f| f.frames_sent).sum();
+        let on_time: u64 = asp.iter().map(|f| f.frames_on_time).sum();
+        let on_time = if sent == 0 { 0.0 } else { on_time as f64 / sent as f64 };
+        let gap = asp.iter().map(|f| f.max_gap_ms).fold(0.0, f64::max);
+        let flows: Vec<String> = r.flows.iter().map(|f| format!("{} {:.0}", f.name, f.steady_bps / 1e3)).collect();
+        let reconv = reconvergence(s, &r);
+        let fairness = jain(&asp.iter().map(|f| f.steady_bps).collect::<Vec<_>>());
+        println!(
+            "{:<28} {:>6.3} {:>8.1} {:>8.1} {:>6.3} {:>9.3} {:>8.0}  {}",
+            s.name,
+            r.utilization,
+            r.added_delay_p50_ms,
+            r.added_delay_p95_ms,
+            r.loss,
+            on_time,
+            gap,
+            flows.join(", ")
+        );
+        if !reconv.is_empty() {
+            println!("{:<28} reconvergence after each capacity change (s): {reconv:?}", "");
+        }
+        let flow_json: Vec<String> = r
+            .flows
+            .iter()
+            .map(|f| format!("{{\"name\": \"{}\", \"kind\": \"{}\", \"throughput_kbps\": {:.1}, \"steady_kbps\": {:.1}, \"frames_sent\": {}, \"frames_on_time\": {}, \"max_gap_ms\": {:.1}}}", f.name, f.kind, f.throughput_bps / 1e3, f.steady_bps / 1e3, f.frames_sent, f.frames_on_time, f.max_gap_ms))
+            .collect();
+        let reconv_json: Vec<String> =
+            reconv.iter().map(|v| if v.is_finite() { format!("{v:.1}") } else { "null".into() }).collect();
+        let _ = writeln!(
+            json,
+            "  {{\"name\": \"{}\", \"utilization\": {:.4}, \"added_delay_ms\": {{\"p50\": {:.2}, \"p95\": {:.2}}}, \"loss\": {:.5}, \"frames_on_time\": {:.4}, \"max_gap_ms\": {:.1}, \"reconvergence_s\": [{}], \"jain_fairness\": {:.4}, \"flows\": [{}]}}{}",
+            s.name,
+            r.utilization,
+            r.added_delay_p50_ms,
+            r.added_delay_p95_ms,
+            r.loss,
+            on_time,
+            gap,
+            reconv_json.join(", "),
+            fairness,
+            flow_json.join(", "),
+            if k + 1 < all.len() { "," } else { "" }
+        );
+        if let Some(dir) = &plots {
+            let _ = std::fs::create_dir_all(dir);
+            let file = format!(
+                "{dir}/{}.svg",
+                s.name.split_whitespace().next().unwrap_or("scenario").replace('.', "_") + &format!("_{k}")
+            );
+            if let Err(e) = std::fs::write(&file, svg(s, &r)) {
+                eprintln!("cannot write {file}: {e}");
+            }
+        }
+    }
+    json.push_str("]\n");
+    if let Some(path) = json_path {
+        if let Err(e) = std::fs::write(&path, json) {
+            eprintln!("cannot write {path}: {e}");
+            std::process::exit(1);
+        }
+        println!("JSON written to {path}");
+    }
+}
