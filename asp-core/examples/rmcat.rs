@@ -7,60 +7,9 @@
 //! ```
 
 use std::fmt::Write as _;
-use std::time::Duration;
 
-use asp_core::sim::{BurstLoss, FlowKind, LinkProfile, SharedFlow, SharedReport, SharedScenario};
-
-fn flow(name: &str, kind: FlowKind, start: u64) -> SharedFlow {
-    SharedFlow { name: name.into(), kind, start: Duration::from_secs(start), stop: None, pause: None }
-}
-
-fn scenario(name: &str, secs: u64, rate: u64, one_way_ms: u64, flows: Vec<SharedFlow>) -> SharedScenario {
-    SharedScenario {
-        name: name.into(),
-        duration: Duration::from_secs(secs),
-        seed: 1,
-        // A queue of 300 ms at the rate, the RFC's suggestion for a bottleneck buffer.
-        bottleneck: LinkProfile {
-            queue_bytes: (rate as f64 * 0.3 / 8.0) as usize,
-            ..LinkProfile::with_rate(Duration::from_millis(one_way_ms), rate)
-        },
-        capacity: Vec::new(),
-        return_delay: Duration::from_millis(one_way_ms),
-        flows,
-        start_bps: 300_000,
-        fps: 30,
-        deadline: Duration::from_millis(400),
-    }
-}
-
-fn scenarios() -> Vec<SharedScenario> {
-    let asp = |n: &str, start| flow(n, FlowKind::Asp, start);
-    let mut variable = scenario("5.1 variable capacity", 100, 1_000_000, 50, vec![asp("asp", 0)]);
-    variable.capacity = vec![
-        (Duration::from_secs(40), 2_500_000),
-        (Duration::from_secs(60), 600_000),
-        (Duration::from_secs(80), 1_000_000),
-    ];
-    let fairness =
-        scenario("5.4 three ASP flows", 120, 3_500_000, 50, vec![asp("asp-1", 0), asp("asp-2", 10), asp("asp-3", 20)]);
-    let tcp = scenario(
-        "5.6 ASP against NewReno",
-        120,
-        2_000_000,
-        50,
-        vec![asp("asp", 0), flow("newreno", FlowKind::NewReno, 5)],
-    );
-    let mut pause =
-        scenario("5.8 pause and resume", 120, 3_500_000, 50, vec![asp("asp-1", 0), asp("asp-2", 0), asp("asp-3", 0)]);
-    pause.flows[1].pause = Some((Duration::from_secs(40), Duration::from_secs(60)));
-    let mut random = scenario("random loss 5 %", 60, 2_000_000, 25, vec![asp("asp", 0)]);
-    random.bottleneck.loss = 0.05;
-    let mut burst = scenario("burst loss 2 % (wireless)", 60, 2_000_000, 25, vec![asp("asp", 0)]);
-    // Mean loss 0.05 / (0.05 + 0.45) * 0.2 = 2 %.
-    burst.bottleneck.burst = Some(BurstLoss { enter_bad: 0.05, leave_bad: 0.45, loss_in_bad: 0.2 });
-    vec![variable, fairness, tcp, pause, random, burst]
-}
+use asp_core::sim::library::rfc8867;
+use asp_core::sim::{SharedReport, SharedScenario};
 
 /// Seconds after each capacity change until the target is back under the new capacity
 /// (drops) or within 80 % of it (rises).
@@ -145,7 +94,7 @@ fn main() {
         "{:<28} {:>6} {:>8} {:>8} {:>6} {:>9} {:>8}  flows (steady kbit/s)",
         "scenario", "util", "p50 ms", "p95 ms", "loss", "on time", "gap ms"
     );
-    let all = scenarios();
+    let all = rfc8867();
     for (k, s) in all.iter().enumerate() {
         let r = s.run().expect("valid scenario");
         let asp: Vec<_> = r.flows.iter().filter(|f| f.kind == "Asp").collect();

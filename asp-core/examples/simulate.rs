@@ -17,30 +17,9 @@
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use asp_core::sim::{Flow, LinkProfile, Report, Scenario, Side, Tick, Traffic};
-use asp_core::{ChannelConfig, ChannelKind, SessionConfig};
-
-fn flow(name: &str, from: Side, kind: ChannelKind, traffic: Traffic) -> Flow {
-    Flow { name: name.into(), from, channel: ChannelConfig::for_kind(kind), traffic, start: Duration::ZERO, stop: None }
-}
-
-/// A scenario at a fixed pacing rate (rate control off): the figures of part 2 measure the
-/// engine's scheduling at a given rate.
-fn scenario(name: &str, seed: u64, secs: u64, link: LinkProfile, rate: u64, flows: Vec<Flow>) -> Scenario {
-    let fixed =
-        |seed| SessionConfig { target_rate_bps: rate, rate_control: None, rng_seed: seed, ..SessionConfig::default() };
-    Scenario {
-        name: name.into(),
-        duration: Duration::from_secs(secs),
-        seed,
-        client: fixed(seed),
-        server: fixed(seed + 1),
-        uplink: link.clone(),
-        downlink: link,
-        flows,
-        changes: Vec::new(),
-    }
-}
+use asp_core::sim::library::{PRIORITY_RATE_BPS, fixed_rate, flow, hostile_reliable, priority};
+use asp_core::sim::{LinkProfile, Report, Side, Tick, Traffic};
+use asp_core::{ChannelKind, SessionConfig};
 
 struct Args {
     seconds: u64,
@@ -109,7 +88,7 @@ fn demo(args: &Args) -> Report {
         flow("usb", Side::Client, ChannelKind::Usb, Traffic::Saturating { message_len: 16_384 }),
     ];
     // The demo runs with rate control on, starting at 4 Mbit/s; the display follows its target.
-    let mut sc = scenario("demo", args.seed, args.seconds, link, 4_000_000, flows);
+    let mut sc = fixed_rate("demo", args.seed, link, 4_000_000, args.seconds, flows);
     for config in [&mut sc.client, &mut sc.server] {
         config.rate_control = Some(asp_core::RateControlConfig::default());
     }
@@ -168,8 +147,13 @@ fn demo(args: &Args) -> Report {
             ms(f.delay_percentile(0.99))
         );
     }
+    let display = report.flow("display").expect("display");
     println!(
-        "(display frames hit by packet loss are dropped whole: media loss recovery, NACK and FEC, is not built yet)"
+        "display loss recovery: {} FEC repair shards sent, {} frames rebuilt by FEC, {} NACKs, {} fragments resent",
+        display.sender.fec_repairs_sent,
+        display.receiver.fec_recovered,
+        display.receiver.nacks_sent,
+        display.sender.nack_resends
     );
     let s = &report.server;
     println!(
@@ -199,30 +183,9 @@ struct Figures {
 
 fn figures(seed: u64) -> Figures {
     // Priority: display saturating a 10 Mbit/s link, interactive traffic both ways, bulk.
-    let link = LinkProfile { queue_bytes: 100 << 10, ..LinkProfile::with_rate(Duration::from_millis(20), 10_000_000) };
-    let flows = vec![
-        flow(
-            "display",
-            Side::Server,
-            ChannelKind::Display,
-            Traffic::Frames { fps: 60, frame_len: 40_000, deadline: Duration::from_millis(150) },
-        ),
-        flow("usb", Side::Server, ChannelKind::Usb, Traffic::Saturating { message_len: 16_000 }),
-        flow(
-            "window",
-            Side::Server,
-            ChannelKind::Window,
-            Traffic::Periodic { interval: Duration::from_millis(7), message_len: 64 },
-        ),
-        flow(
-            "input",
-            Side::Client,
-            ChannelKind::Input,
-            Traffic::Periodic { interval: Duration::from_millis(5), message_len: 32 },
-        ),
-    ];
-    let rate = 9_600_000;
-    let r = scenario("priority", seed, 30, link.clone(), rate, flows).run().expect("priority scenario runs");
+    let (priority_scenario, link) = priority(seed);
+    let rate = PRIORITY_RATE_BPS;
+    let r = priority_scenario.run().expect("priority scenario runs");
     let bound = link.delay + 2 * link.serialization(1200) + Duration::from_millis(1);
     let usb = r.flow("usb").expect("usb flow");
     let link_bps = r.downlink.delivered_bytes as f64 * 8.0 / r.simulated.as_secs_f64();
@@ -248,30 +211,7 @@ fn figures(seed: u64) -> Figures {
     );
 
     // Reliability through 10 % loss, 5 % duplication, 5 % reordering, for 60 s.
-    let hostile = LinkProfile {
-        delay: Duration::from_millis(20),
-        jitter: Duration::from_millis(3),
-        loss: 0.10,
-        duplicate: 0.05,
-        reorder: 0.05,
-        rate_bps: Some(4_000_000),
-        queue_bytes: 64 << 10,
-        ..LinkProfile::default()
-    };
-    let stop = Some(Duration::from_secs(55));
-    let flows = vec![
-        Flow {
-            stop,
-            ..flow(
-                "input",
-                Side::Client,
-                ChannelKind::Input,
-                Traffic::Periodic { interval: Duration::from_millis(8), message_len: 48 },
-            )
-        },
-        Flow { stop, ..flow("usb", Side::Server, ChannelKind::Usb, Traffic::Saturating { message_len: 9_000 }) },
-    ];
-    let rr = scenario("reliable", seed, 60, hostile, 3_500_000, flows).run().expect("reliable scenario runs");
+    let rr = hostile_reliable(seed).run().expect("reliable scenario runs");
     let sent: u64 = rr.flows.iter().map(|f| f.sent).sum();
     let delivered: u64 = rr.flows.iter().map(|f| f.delivered).sum();
     let violations: u64 = rr.flows.iter().map(|f| f.duplicates + f.out_of_order + f.corrupted).sum();
@@ -290,7 +230,7 @@ fn figures(seed: u64) -> Figures {
         ChannelKind::Display,
         Traffic::Frames { fps: 60, frame_len: 41_600, deadline: Duration::from_millis(100) },
     )];
-    let sc = scenario("speed", seed, 60, link, 24_000_000, flows);
+    let sc = fixed_rate("speed", seed, link, 24_000_000, 60, flows);
     let started = Instant::now();
     let sr = sc.run().expect("speed scenario runs");
     let wall = started.elapsed().as_secs_f64();

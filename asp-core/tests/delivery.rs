@@ -5,6 +5,7 @@ mod common;
 
 use std::time::Duration;
 
+use asp_core::sim::library::{PRIORITY_RATE_BPS, hostile_reliable, priority};
 use asp_core::sim::{BurstLoss, Flow, LinkProfile, Report, Scenario, Side, Traffic};
 use asp_core::{ChannelConfig, ChannelKind, SessionConfig};
 use common::{client_config, server_config};
@@ -31,46 +32,9 @@ fn scenario(name: &str, seed: u64, link: LinkProfile, rate_bps: u64, secs: u64, 
 
 #[test]
 fn reliable_channels_deliver_everything_once_in_order_through_loss_reordering_and_duplication() {
-    let hostile = LinkProfile {
-        delay: Duration::from_millis(20),
-        jitter: Duration::from_millis(3),
-        loss: 0.10,
-        duplicate: 0.05,
-        reorder: 0.05,
-        reorder_delay: Duration::from_millis(8),
-        rate_bps: Some(4_000_000),
-        queue_bytes: 64 << 10,
-        ..LinkProfile::default()
-    };
     for seed in 0..6 {
-        let stop = Some(Duration::from_secs(55));
-        let flows = vec![
-            Flow {
-                stop,
-                ..flow(
-                    "input",
-                    Side::Client,
-                    ChannelKind::Input,
-                    Traffic::Periodic { interval: Duration::from_millis(8), message_len: 48 },
-                )
-            },
-            Flow { stop, ..flow("usb", Side::Server, ChannelKind::Usb, Traffic::Saturating { message_len: 9_000 }) },
-            Flow {
-                stop,
-                ..flow("clipboard", Side::Client, ChannelKind::Clipboard, Traffic::Saturating { message_len: 100_000 })
-            },
-            Flow {
-                stop,
-                ..flow(
-                    "window",
-                    Side::Server,
-                    ChannelKind::Window,
-                    Traffic::Periodic { interval: Duration::from_millis(50), message_len: 3_000 },
-                )
-            },
-        ];
         // 60 s of traffic: flows stop at 55 s and the last 5 s drain what is in flight.
-        let report = scenario("reliable", seed, hostile.clone(), 3_500_000, 60, flows).run().unwrap();
+        let report = hostile_reliable(seed).run().unwrap();
         assert!(
             report.downlink.lost > 100 && report.downlink.duplicated > 50 && report.downlink.reordered > 50,
             "{:?}",
@@ -151,33 +115,8 @@ fn unreliable_and_latest_wins_channels_deliver_no_duplicates_and_no_stale_messag
 /// A 10 Mbit/s path with the display saturating it, interactive traffic beside it in the same
 /// direction, and bulk traffic asking for everything.
 fn priority_report(seed: u64) -> (Report, LinkProfile) {
-    let link = LinkProfile { queue_bytes: 100 << 10, ..LinkProfile::with_rate(Duration::from_millis(20), 10_000_000) };
-    let flows = vec![
-        flow(
-            "display",
-            Side::Server,
-            ChannelKind::Display,
-            Traffic::Frames { fps: 60, frame_len: 40_000, deadline: Duration::from_millis(150) },
-        ),
-        flow("usb", Side::Server, ChannelKind::Usb, Traffic::Saturating { message_len: 16_000 }),
-        // Interactive messages in the display's direction (cursor, window management) ...
-        flow(
-            "window",
-            Side::Server,
-            ChannelKind::Window,
-            Traffic::Periodic { interval: Duration::from_millis(7), message_len: 64 },
-        ),
-        // ... and real input the other way, where the display's acknowledgements travel.
-        flow(
-            "input",
-            Side::Client,
-            ChannelKind::Input,
-            Traffic::Periodic { interval: Duration::from_millis(5), message_len: 32 },
-        ),
-    ];
-    // The pacing rate sits just under the link: the rate controller's job (next issue) is to
-    // find it; here it is configured.
-    (scenario("priority", seed, link.clone(), 9_600_000, 30, flows).run().unwrap(), link)
+    let (scenario, link) = priority(seed);
+    (scenario.run().unwrap(), link)
 }
 
 #[test]
@@ -202,7 +141,7 @@ fn interactive_messages_are_not_queued_behind_a_saturating_display_and_bulk_keep
         );
         assert!(link_bps > 9_000_000.0, "link carried {link_bps:.0} bit/s");
         // Bulk keeps its guaranteed tenth of the pacing rate (within 5 %).
-        let min_share = 0.1 * 9_600_000.0;
+        let min_share = 0.1 * PRIORITY_RATE_BPS as f64;
         assert!(usb.throughput_bps >= 0.95 * min_share, "usb got {:.0} bit/s", usb.throughput_bps);
         // And no more than a fair bit above it, since display has priority.
         assert!(usb.throughput_bps <= 2.0 * min_share, "usb got {:.0} bit/s", usb.throughput_bps);

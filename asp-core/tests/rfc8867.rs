@@ -3,28 +3,15 @@
 
 use std::time::Duration;
 
-use asp_core::sim::{FlowKind, LinkProfile, SharedFlow, SharedScenario};
+use asp_core::sim::library::{shared, shared_flow};
+use asp_core::sim::{FlowKind, SharedScenario};
 
-fn flow(name: &str, kind: FlowKind, start: u64) -> SharedFlow {
-    SharedFlow { name: name.into(), kind, start: Duration::from_secs(start), stop: None, pause: None }
+fn flow(name: &str, kind: FlowKind, start: u64) -> asp_core::sim::SharedFlow {
+    shared_flow(name, kind, start)
 }
 
-fn scenario(secs: u64, rate: u64, flows: Vec<SharedFlow>) -> SharedScenario {
-    SharedScenario {
-        name: "test".into(),
-        duration: Duration::from_secs(secs),
-        seed: 3,
-        bottleneck: LinkProfile {
-            queue_bytes: (rate as f64 * 0.3 / 8.0) as usize,
-            ..LinkProfile::with_rate(Duration::from_millis(50), rate)
-        },
-        capacity: Vec::new(),
-        return_delay: Duration::from_millis(50),
-        flows,
-        start_bps: 300_000,
-        fps: 30,
-        deadline: Duration::from_millis(400),
-    }
+fn scenario(secs: u64, rate: u64, flows: Vec<asp_core::sim::SharedFlow>) -> SharedScenario {
+    SharedScenario { seed: 3, ..shared("test", secs, rate, 50, flows) }
 }
 
 #[test]

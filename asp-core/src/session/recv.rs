@@ -8,7 +8,7 @@ use bytes::Bytes;
 use super::{Event, Role, Session, State};
 use crate::channel::ChannelId;
 use crate::error::{CloseCode, SessionError};
-use crate::negotiate::negotiate;
+use crate::negotiate::{CapabilityMismatch, Negotiated, negotiate};
 use crate::recv_channel::{Delivery, Refusal};
 use crate::stats::DropReason;
 use crate::time::Timestamp;
@@ -390,19 +390,10 @@ impl Session {
                     return Ok(());
                 }
                 self.nonce = nonce;
-                match negotiate(self.version, &self.config.capabilities, &capabilities) {
-                    Ok(negotiated) => {
-                        self.negotiated = Some(negotiated.clone());
-                        self.state = State::Established;
-                        self.send_welcome = true;
-                        self.last_received = now;
-                        self.events.push_back(Event::Connected(Box::new(negotiated)));
-                    }
-                    Err(mismatch) => {
-                        let text = mismatch.to_string();
-                        self.start_closing(now, CloseCode::CAPABILITY_MISMATCH, text.clone());
-                        self.events.push_back(Event::Closed(SessionError::CapabilityMismatch(text)));
-                    }
+                let result = negotiate(self.version, &self.config.capabilities, &capabilities);
+                if self.finish_handshake(now, result) {
+                    self.send_welcome = true;
+                    self.last_received = now;
                 }
                 Ok(())
             }
@@ -413,22 +404,32 @@ impl Session {
                 if nonce != self.nonce {
                     return Err(Refused::BadBody);
                 }
-                match negotiate(self.version, &capabilities, &self.config.capabilities) {
-                    Ok(negotiated) => {
-                        self.negotiated = Some(negotiated.clone());
-                        self.state = State::Established;
-                        self.hello_next = None;
-                        self.events.push_back(Event::Connected(Box::new(negotiated)));
-                    }
-                    Err(mismatch) => {
-                        let text = mismatch.to_string();
-                        self.start_closing(now, CloseCode::CAPABILITY_MISMATCH, text.clone());
-                        self.events.push_back(Event::Closed(SessionError::CapabilityMismatch(text)));
-                    }
+                let result = negotiate(self.version, &capabilities, &self.config.capabilities);
+                if self.finish_handshake(now, result) {
+                    self.hello_next = None;
                 }
                 Ok(())
             }
             _ => Err(Refused::Unexpected),
+        }
+    }
+
+    /// Ends the handshake with its negotiation: established, or closing with a capability
+    /// mismatch. Returns whether the session is established.
+    fn finish_handshake(&mut self, now: Timestamp, result: Result<Negotiated, CapabilityMismatch>) -> bool {
+        match result {
+            Ok(negotiated) => {
+                self.negotiated = Some(negotiated.clone());
+                self.state = State::Established;
+                self.events.push_back(Event::Connected(Box::new(negotiated)));
+                true
+            }
+            Err(mismatch) => {
+                let text = mismatch.to_string();
+                self.start_closing(now, CloseCode::CAPABILITY_MISMATCH, text.clone());
+                self.events.push_back(Event::Closed(SessionError::CapabilityMismatch(text)));
+                false
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 //! Deterministic network simulation in virtual time: links with impairments, a [`Pair`] of
 //! sessions over them, and scenarios written as data.
 
+pub mod library;
 pub mod link;
 pub mod pair;
 pub mod reno;

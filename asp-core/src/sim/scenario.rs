@@ -355,21 +355,13 @@ impl Scenario {
                             fs.next_due += interval;
                         }
                     }
-                    Traffic::Frames { fps, frame_len, deadline } => {
+                    Traffic::Frames { fps, deadline, .. } | Traffic::AdaptiveFrames { fps, deadline } => {
                         while fs.next_due <= now {
-                            let frame = stamp(now, i, fs.counter, frame_len);
-                            session
-                                .send_frame(now, channel, frame, now + deadline)
-                                .map_err(|e| ScenarioError::Open(spec.name.clone(), e.to_string()))?;
-                            fs.counter += 1;
-                            r.sent += 1;
-                            fs.next_due += Duration::from_micros(1_000_000 / u64::from(fps.max(1)));
-                        }
-                    }
-                    Traffic::AdaptiveFrames { fps, deadline } => {
-                        while fs.next_due <= now {
-                            // What an encoder following the session's media budget produces.
-                            let frame_len = (session.media_budget_bps() as f64 / 8.0 / f64::from(fps.max(1))) as usize;
+                            let frame_len = match spec.traffic {
+                                Traffic::Frames { frame_len, .. } => frame_len,
+                                // What an encoder following the session's media budget produces.
+                                _ => (session.media_budget_bps() as f64 / 8.0 / f64::from(fps.max(1))) as usize,
+                            };
                             let frame = stamp(now, i, fs.counter, frame_len);
                             session
                                 .send_frame(now, channel, frame, now + deadline)
