@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use asp_benches::{connected_pair, drain, drain_paced};
-use asp_core::{ChannelConfig, ChannelKind, Input, Timestamp};
+use asp_benches::{connected_pair, drain, drain_paced, open_confirmed};
+use asp_core::{ChannelKind, Input, Timestamp};
 use bytes::Bytes;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
@@ -22,8 +22,8 @@ fn send_path(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.iter_batched(
                 || {
-                    let (_client, mut server) = connected_pair(100_000_000_000);
-                    let ch = server.open_channel(ChannelConfig::for_kind(kind)).expect("open");
+                    let (mut client, mut server) = connected_pair(100_000_000_000);
+                    let ch = open_confirmed(&mut server, &mut client, kind, Timestamp::ZERO);
                     (server, ch)
                 },
                 |(mut server, ch)| {
@@ -39,7 +39,7 @@ fn send_path(c: &mut Criterion) {
                     }
                     let mut out = Vec::with_capacity(1024);
                     drain_paced(&mut server, now, &mut out);
-                    debug_assert!(out.len() > total / 1200);
+                    assert!(out.len() > total / 1200, "{} packets", out.len());
                     out
                 },
                 BatchSize::SmallInput,
@@ -59,14 +59,9 @@ fn receive_path(c: &mut Criterion) {
         b.iter_batched(
             || {
                 let (mut client, mut server) = connected_pair(100_000_000_000);
-                let ch = server.open_channel(ChannelConfig::for_kind(ChannelKind::Display)).expect("open");
+                let ch = open_confirmed(&mut server, &mut client, ChannelKind::Display, Timestamp::ZERO);
                 let now = Timestamp::from_millis(1);
                 let mut out = Vec::new();
-                drain(&mut server, now, &mut out);
-                for d in out.drain(..) {
-                    client.handle_input(now, Input::Datagram(d));
-                }
-                drain(&mut client, now, &mut Vec::new());
                 let data = Bytes::from(vec![0x5a; 64 << 10]);
                 for _ in 0..16 {
                     server.send_frame(now, ch, data.clone(), now + Duration::from_secs(1)).expect("queued");
@@ -92,8 +87,8 @@ fn receive_path(c: &mut Criterion) {
 
 /// Parsing alone: header and frames of a full data packet.
 fn parse(c: &mut Criterion) {
-    let (_client, mut server) = connected_pair(100_000_000_000);
-    let ch = server.open_channel(ChannelConfig::for_kind(ChannelKind::Usb)).expect("open");
+    let (mut client, mut server) = connected_pair(100_000_000_000);
+    let ch = open_confirmed(&mut server, &mut client, ChannelKind::Usb, Timestamp::ZERO);
     let now = Timestamp::from_millis(1);
     server.send(now, ch, Bytes::from(vec![1u8; 64 << 10])).expect("queued");
     let mut out = Vec::new();

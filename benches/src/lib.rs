@@ -2,7 +2,9 @@
 //! datagrams are handed across by hand, with no simulated link in between, so that the figures
 //! are the engine's own cost.
 
-use asp_core::{Input, Output, Session, SessionConfig, TimeoutReason, Timestamp};
+use asp_core::{
+    ChannelConfig, ChannelId, ChannelKind, Input, Output, Session, SessionConfig, TimeoutReason, Timestamp,
+};
 use bytes::Bytes;
 
 /// Drains a session: datagrams out, events dropped; returns the datagrams and the wake-up.
@@ -51,4 +53,26 @@ pub fn connected_pair(rate_bps: u64) -> (Session, Session) {
     }
     assert!(client.is_established() && server.is_established());
     (client, server)
+}
+
+/// Opens a channel of `kind` on `opener` and lets the two sessions exchange packets until the
+/// peer has acknowledged the open, so that data may flow on it.
+///
+/// # Panics
+/// If the open is refused or not acknowledged over a perfect in-memory path (a bug).
+pub fn open_confirmed(opener: &mut Session, peer: &mut Session, kind: ChannelKind, now: Timestamp) -> ChannelId {
+    let id = opener.open_channel(ChannelConfig::for_kind(kind)).expect("channel opens");
+    let mut buf = Vec::new();
+    for _ in 0..4 {
+        drain(opener, now, &mut buf);
+        for d in buf.drain(..) {
+            peer.handle_input(now, Input::Datagram(d));
+        }
+        // The peer acknowledges after its delayed-ack timer at the latest.
+        drain(peer, now + std::time::Duration::from_millis(10), &mut buf);
+        for d in buf.drain(..) {
+            opener.handle_input(now, Input::Datagram(d));
+        }
+    }
+    id
 }
