@@ -23,6 +23,9 @@ impl Default for SchedulerConfig {
     }
 }
 
+/// See `refill_bulk`.
+const BULK_HEADER_MARGIN: f64 = 1.06;
+
 /// Weighted-fair-queuing scale: virtual time advances by bytes * SCALE / weight.
 const WFQ_SCALE: u64 = 1000;
 
@@ -53,7 +56,9 @@ impl Scheduler {
     fn refill_bulk(&mut self, now: Timestamp, rate_bps: u64) {
         let elapsed = now.saturating_since(self.bulk_updated);
         self.bulk_updated = now.max(self.bulk_updated);
-        let earned = elapsed.as_secs_f64() * rate_bps as f64 / 8.0 * self.config.bulk_min_share;
+        // The bucket counts frame bytes; packet headers, timestamps and acknowledgements ride
+        // along uncounted, so a little margin keeps bulk's payload at or above its share.
+        let earned = elapsed.as_secs_f64() * rate_bps as f64 / 8.0 * self.config.bulk_min_share * BULK_HEADER_MARGIN;
         self.bulk_tokens = (self.bulk_tokens + earned).min(self.bulk_capacity);
     }
 
