@@ -13,6 +13,8 @@ use crate::stats::{ChannelStats, DropReason};
 use crate::time::Timestamp;
 use crate::wire::frame::{Fragment, RepairFrame};
 
+/// Drop notices waiting to be sent, at most.
+const MAX_PENDING_DROPS: usize = 256;
 /// Media frames kept for retransmission after their data left.
 const MAX_RECENT_FRAMES: usize = 16;
 
@@ -210,6 +212,11 @@ impl SendChannel {
         // A media receiver is told of every frame it will not get (its decoder's reference
         // chain breaks there); the other modes only of messages it has seen part of.
         if msg.sent > 0 || self.config.mode == DeliveryMode::MediaFrames {
+            // Bounded: a receiver that misses old notices still learns of those frames from
+            // the gap when a later one arrives.
+            if self.pending_drops.len() >= MAX_PENDING_DROPS {
+                self.pending_drops.pop_front();
+            }
             self.pending_drops.push_back((msg.seq, reason));
         }
     }
