@@ -1,0 +1,308 @@
+//! [`VideoEncoder`] over an FFmpeg encoder (libx264, libx265 or NVENC).
+#![allow(unsafe_code)]
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+use ffmpeg_next::codec::{self, threading};
+use ffmpeg_next::util::frame::Video as AvFrame;
+use ffmpeg_next::{Packet, Rational, color, encoder, picture};
+
+use super::frames::{copy_into_frame, pixel};
+use super::options::{EncoderKind, dictionary, one_frame_vbv};
+use crate::frame::{EncodedVideo, VideoFrame};
+use crate::video::{
+    EncodeError, EncoderInfo, OpenError, ReconfigureError, VideoEncoder, VideoEncoderConfig,
+};
+
+/// Time base of every timestamp handed to FFmpeg: microseconds, as the frames carry them.
+const MICROS: Rational = Rational(1, 1_000_000);
+
+/// An FFmpeg video encoder tuned for latency (see the `options` module for the settings).
+pub struct FfmpegVideoEncoder {
+    enc: encoder::video::Encoder,
+    kind: EncoderKind,
+    info: EncoderInfo,
+    config: VideoEncoderConfig,
+    frame: AvFrame,
+    /// (pts, frame id) of frames sent and not yet returned as packets, oldest first.
+    in_flight: VecDeque<(i64, u64)>,
+    /// Packets drained from FFmpeg but not yet returned (only if one frame gives two).
+    ready: VecDeque<EncodedVideo>,
+    force_keyframe: bool,
+    /// Frame rate the encoder was opened with; x264's rate control budgets for it.
+    opened_frame_rate: u32,
+}
+
+impl std::fmt::Debug for FfmpegVideoEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FfmpegVideoEncoder")
+            .field("info", &self.info)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FfmpegVideoEncoder {
+    /// Opens the software encoder for `config.codec` (libx264 or libx265).
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError`] if the configuration is invalid, the codec has no software encoder here
+    /// (AV1 is not built yet), or FFmpeg refuses to open it.
+    pub fn open(config: &VideoEncoderConfig) -> Result<Self, OpenError> {
+        let kind = EncoderKind::software_for(config.codec).ok_or(OpenError::Unsupported(
+            "AV1 encoding is not built yet (planned: rav1e behind a cargo feature)",
+        ))?;
+        Self::open_kind(kind, config)
+    }
+
+    /// Opens the first encoder in `kinds` that opens, for example `[Nvenc, X264]`: hardware
+    /// when a device answers, software otherwise.
+    ///
+    /// # Errors
+    ///
+    /// The last [`OpenError`] if none opens.
+    pub fn open_first(
+        kinds: &[EncoderKind],
+        config: &VideoEncoderConfig,
+    ) -> Result<Self, OpenError> {
+        let mut last = OpenError::Unsupported("no encoder kinds given");
+        for &kind in kinds {
+            match Self::open_kind(kind, config) {
+                Ok(enc) => return Ok(enc),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+
+    /// Opens encoder `kind` for `config`.
+    ///
+    /// # Errors
+    ///
+    /// As [`FfmpegVideoEncoder::open`]; a hardware kind fails with [`OpenError::Ffmpeg`] when
+    /// no device answers.
+    pub fn open_kind(kind: EncoderKind, config: &VideoEncoderConfig) -> Result<Self, OpenError> {
+        config.validate()?;
+        super::init();
+        let name = kind
+            .ffmpeg_name(config.codec)
+            .ok_or(OpenError::Unsupported(
+                "this encoder kind does not make this codec",
+            ))?;
+        let codec =
+            encoder::find_by_name(name).ok_or_else(|| OpenError::NotAvailable(name.into()))?;
+        let ffmpeg_err = |source| OpenError::Ffmpeg {
+            name: name.into(),
+            source,
+        };
+        let mut enc = codec::context::Context::new_with_codec(codec)
+            .encoder()
+            .video()
+            .map_err(ffmpeg_err)?;
+        enc.set_width(config.width);
+        enc.set_height(config.height);
+        enc.set_format(pixel(config.format));
+        enc.set_time_base(MICROS);
+        enc.set_frame_rate(Some(Rational(config.frame_rate as i32, 1)));
+        enc.set_max_b_frames(0);
+        // Periodic keyframes come from the options; FFmpeg's default GOP of 12 must not apply.
+        enc.set_gop(i32::MAX as u32);
+        enc.set_colorspace(color::Space::BT709);
+        enc.set_color_range(color::Range::MPEG);
+        enc.set_color_primaries(color::Primaries::BT709);
+        enc.set_color_transfer_characteristic(color::TransferCharacteristic::BT709);
+        enc.set_threading(threading::Config {
+            kind: threading::Type::Slice,
+            count: config.threads as usize,
+            ..Default::default()
+        });
+        set_rate(
+            &mut enc,
+            config.bitrate_bps,
+            config.frame_rate,
+            config.frame_rate,
+        );
+        let enc = enc
+            .open_as_with(codec, dictionary(kind, config))
+            .map_err(ffmpeg_err)?;
+        let mut frame = AvFrame::new(pixel(config.format), config.width, config.height);
+        frame.set_color_space(color::Space::BT709);
+        frame.set_color_range(color::Range::MPEG);
+        Ok(Self {
+            enc,
+            kind,
+            info: EncoderInfo {
+                name: name.into(),
+                codec: config.codec,
+                hardware: kind.hardware(),
+                format: config.format,
+            },
+            config: config.clone(),
+            frame,
+            in_flight: VecDeque::new(),
+            ready: VecDeque::new(),
+            force_keyframe: false,
+            opened_frame_rate: config.frame_rate,
+        })
+    }
+
+    /// The current configuration, with bitrate and frame rate as last set.
+    #[must_use]
+    pub fn config(&self) -> &VideoEncoderConfig {
+        &self.config
+    }
+
+    fn drain(&mut self) -> Result<(), EncodeError> {
+        let mut packet = Packet::empty();
+        loop {
+            match self.enc.receive_packet(&mut packet) {
+                Ok(()) => {
+                    let pts = packet.pts().unwrap_or_default();
+                    // Packets leave in frame order (no B-frames), so the oldest in flight is
+                    // this packet's frame; entries for frames the encoder dropped are skipped.
+                    let mut frame_id = None;
+                    while let Some((p, id)) = self.in_flight.pop_front() {
+                        if p == pts {
+                            frame_id = Some(id);
+                            break;
+                        }
+                    }
+                    self.ready.push_back(EncodedVideo {
+                        codec: self.config.codec,
+                        data: Bytes::copy_from_slice(packet.data().unwrap_or_default()),
+                        pts_us: pts,
+                        frame_id: frame_id.unwrap_or_default(),
+                        keyframe: packet.is_key(),
+                    });
+                }
+                Err(ffmpeg_next::Error::Eof) => return Ok(()),
+                Err(ffmpeg_next::Error::Other {
+                    errno: ffmpeg_next::util::error::EAGAIN,
+                }) => return Ok(()),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
+/// Sets bitrate, max rate and a one-frame VBV on the codec context. x264 budgets each frame
+/// as bitrate / opened frame rate, so a changed frame rate is applied by scaling the bitrate
+/// it is given (`actual_fps` frames a second should each get `bitrate / actual_fps`).
+fn set_rate(enc: &mut codec::encoder::Encoder, bitrate_bps: u32, opened_fps: u32, actual_fps: u32) {
+    let scaled =
+        (u64::from(bitrate_bps) * u64::from(opened_fps) / u64::from(actual_fps.max(1))) as usize;
+    enc.set_bit_rate(scaled);
+    enc.set_max_bit_rate(scaled);
+    let vbv = one_frame_vbv(bitrate_bps, actual_fps);
+    // SAFETY: `enc` owns a valid AVCodecContext; rc_buffer_size is a plain int field that the
+    // libx264/libx265/nvenc wrappers read at open and (x264, nvenc) before each frame.
+    unsafe {
+        (*enc.as_mut_ptr()).rc_buffer_size = vbv as i32;
+    }
+}
+
+impl VideoEncoder for FfmpegVideoEncoder {
+    fn encode(&mut self, frame: &VideoFrame) -> Result<Option<EncodedVideo>, EncodeError> {
+        let img = &frame.image;
+        if (img.format, img.width, img.height)
+            != (self.config.format, self.config.width, self.config.height)
+        {
+            return Err(EncodeError::FrameMismatch {
+                expected_format: self.config.format,
+                expected_width: self.config.width,
+                expected_height: self.config.height,
+                actual_format: img.format,
+                actual_width: img.width,
+                actual_height: img.height,
+            });
+        }
+        // SAFETY: `self.frame` owns a valid, allocated AVFrame. If an encoder still holds a
+        // reference to its buffers, av_frame_make_writable gives the frame fresh ones.
+        let rc = unsafe { ffmpeg_next::ffi::av_frame_make_writable(self.frame.as_mut_ptr()) };
+        if rc < 0 {
+            return Err(ffmpeg_next::Error::from(rc).into());
+        }
+        copy_into_frame(img, &mut self.frame);
+        self.frame.set_pts(Some(frame.pts_us));
+        let kind = if std::mem::take(&mut self.force_keyframe) {
+            picture::Type::I
+        } else {
+            picture::Type::None
+        };
+        self.frame.set_kind(kind);
+        self.in_flight.push_back((frame.pts_us, frame.frame_id));
+        self.enc.send_frame(&self.frame)?;
+        self.drain()?;
+        Ok(self.ready.pop_front())
+    }
+
+    fn request_keyframe(&mut self) {
+        self.force_keyframe = true;
+    }
+
+    fn set_bitrate(&mut self, bitrate_bps: u32) -> Result<(), ReconfigureError> {
+        if !(10_000..=500_000_000).contains(&bitrate_bps) {
+            return Err(ReconfigureError::OutOfRange {
+                field: "bitrate_bps",
+                actual: bitrate_bps.into(),
+                min: 10_000,
+                max: 500_000_000,
+            });
+        }
+        if self.kind == EncoderKind::X265 {
+            // FFmpeg 5.1's libx265 wrapper reads the rate only at open (no x265_encoder_reconfig).
+            return Err(ReconfigureError::Unsupported {
+                field: "bitrate",
+                encoder: self.info.name.clone(),
+            });
+        }
+        self.config.bitrate_bps = bitrate_bps;
+        set_rate(
+            &mut self.enc,
+            bitrate_bps,
+            self.opened_frame_rate,
+            self.config.frame_rate,
+        );
+        Ok(())
+    }
+
+    fn set_frame_rate(&mut self, frame_rate: u32) -> Result<(), ReconfigureError> {
+        if !(1..=240).contains(&frame_rate) {
+            return Err(ReconfigureError::OutOfRange {
+                field: "frame_rate",
+                actual: frame_rate.into(),
+                min: 1,
+                max: 240,
+            });
+        }
+        if self.kind == EncoderKind::X265 {
+            return Err(ReconfigureError::Unsupported {
+                field: "frame rate",
+                encoder: self.info.name.clone(),
+            });
+        }
+        self.config.frame_rate = frame_rate;
+        set_rate(
+            &mut self.enc,
+            self.config.bitrate_bps,
+            self.opened_frame_rate,
+            frame_rate,
+        );
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<Vec<EncodedVideo>, EncodeError> {
+        match self.enc.send_eof() {
+            Ok(()) | Err(ffmpeg_next::Error::Eof) => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.drain()?;
+        Ok(self.ready.drain(..).collect())
+    }
+
+    fn info(&self) -> &EncoderInfo {
+        &self.info
+    }
+}
