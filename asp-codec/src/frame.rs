@@ -164,6 +164,7 @@ pub struct EncodedVideo {
     pub pts_us: i64,
     /// Id of the source frame.
     pub frame_id: u64,
-    /// Whether a decoder can start here (an IDR / key frame).
+    /// Whether a decoder can start here: an IDR picture for H.264 / HEVC (see
+    /// [`crate::bitstream::is_idr`]), a key frame for AV1.
     pub keyframe: bool,
 }

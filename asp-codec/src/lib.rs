@@ -34,6 +34,7 @@
 //! ```
 
 pub mod audio;
+pub mod bitstream;
 pub mod convert;
 pub mod damage;
 pub mod ffmpeg;

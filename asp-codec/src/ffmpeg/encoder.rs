@@ -169,12 +169,16 @@ impl FfmpegVideoEncoder {
                             break;
                         }
                     }
+                    let data = Bytes::copy_from_slice(packet.data().unwrap_or_default());
+                    // FFmpeg's key flag also marks intra-refresh starts; only an IDR counts.
+                    let keyframe = crate::bitstream::is_idr(self.config.codec, &data)
+                        .unwrap_or_else(|| packet.is_key());
                     self.ready.push_back(EncodedVideo {
                         codec: self.config.codec,
-                        data: Bytes::copy_from_slice(packet.data().unwrap_or_default()),
+                        data,
                         pts_us: pts,
                         frame_id: frame_id.unwrap_or_default(),
-                        keyframe: packet.is_key(),
+                        keyframe,
                     });
                 }
                 Err(ffmpeg_next::Error::Eof) => return Ok(()),

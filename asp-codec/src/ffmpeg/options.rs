@@ -97,7 +97,7 @@ pub(crate) fn dictionary(kind: EncoderKind, config: &VideoEncoderConfig) -> Dict
                 keyint
             };
             let mut params = format!(
-                "log-level=error:keyint={keyint}:min-keyint=1:scenecut=0:bframes=0:rc-lookahead=0:repeat-headers=1"
+                "log-level=error:keyint={keyint}:min-keyint=1:open-gop=0:scenecut=0:bframes=0:rc-lookahead=0:repeat-headers=1"
             );
             if refresh {
                 params.push_str(":intra-refresh=1");

@@ -173,13 +173,17 @@ mod tests {
         let mut s = Source::new(SourceKind::Office, 160, 96, 2);
         let mut prev = s.next_frame();
         // Typing changes a line or two of pixel rows; a scroll changes most rows of the page.
-        let changed_rows = |a: &RgbaImage, b: &RgbaImage| (0..a.height).filter(|&y| a.row(y) != b.row(y)).count();
+        let changed_rows =
+            |a: &RgbaImage, b: &RgbaImage| (0..a.height).filter(|&y| a.row(y) != b.row(y)).count();
         let mut most = 0;
         for _ in 0..3000 {
             let f = s.next_frame();
             most = most.max(changed_rows(&prev, &f));
             prev = f;
         }
-        assert!(most > 96 / 2, "at most {most} of 96 rows changed in a frame");
+        assert!(
+            most > 96 / 2,
+            "at most {most} of 96 rows changed in a frame"
+        );
     }
 }
