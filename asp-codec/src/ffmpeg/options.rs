@@ -111,7 +111,13 @@ pub(crate) fn dictionary(kind: EncoderKind, config: &VideoEncoderConfig) -> Dict
             d.set("delay", "0");
             d.set("rc", "cbr");
             d.set("forced-idr", "1");
-            d.set("profile", if i444 { "high444p" } else { "high" });
+            let profile = match (config.codec, i444) {
+                (VideoCodec::Hevc, true) => "rext",
+                (VideoCodec::Hevc, false) => "main",
+                (_, true) => "high444p",
+                (_, false) => "high",
+            };
+            d.set("profile", profile);
             if refresh {
                 d.set("intra-refresh", "1");
             }
