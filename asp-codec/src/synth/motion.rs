@@ -99,7 +99,7 @@ pub(crate) fn full_screen(img: &mut RgbaImage, tex: &Texture, n: u64) {
         }
     };
     let zoom = 65536 + sin(n / 2) / 2; // 0.5x .. 1.5x
-    let (s, c) = (sin(n) * zoom >> 16, sin(n + 16) * zoom >> 16);
+    let (s, c) = ((sin(n) * zoom) >> 16, (sin(n + 16) * zoom) >> 16);
     let (cx, cy) = (i64::from(img.width / 2), i64::from(img.height / 2));
     let shift = n as i64 * 4;
     for y in 0..img.height {
