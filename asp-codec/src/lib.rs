@@ -47,6 +47,6 @@ mod video;
 
 pub use frame::{ChannelOrder, EncodedVideo, RgbaImage, VideoFrame, YuvFormat, YuvImage};
 pub use video::{
-    DecodeError, EncodeError, EncoderInfo, OpenError, Preset, ReconfigureError, RefreshMode,
-    VideoCodec, VideoDecoder, VideoEncoder, VideoEncoderConfig,
+    DecodeError, EncodeError, EncoderInfo, OpenError, Preset, RateControl, ReconfigureError,
+    RefreshMode, VideoCodec, VideoDecoder, VideoEncoder, VideoEncoderConfig,
 };

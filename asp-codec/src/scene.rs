@@ -18,11 +18,16 @@
 //! remains office. The class changes only after the same new verdict for [`ENTER_FRAMES`]
 //! consecutive frames (towards more motion: a third of a second) or [`LEAVE_FRAMES`] (back
 //! towards office: two seconds, so a video that pauses for a moment does not flip settings).
+//!
+//! A class change that changes the chroma layout or the rate mode means a new encoder, and so
+//! a keyframe: x264 cannot switch between ABR and CRF, or between 4:2:0 and 4:4:4, while open.
+//! That cost is a further reason for the hysteresis.
 
 use std::collections::VecDeque;
 
 use crate::damage::Damage;
 use crate::frame::YuvFormat;
+use crate::video::RateControl;
 
 /// Frames in the sliding window.
 pub const WINDOW: usize = 30;
@@ -50,26 +55,13 @@ pub enum SceneClass {
     ThreeD,
 }
 
-/// How the rate controller should spend bits in a class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RateMode {
-    /// Hold a quality (x264 CRF value) and spend up to the target only when needed: text is
-    /// sharp at few bits, and more bits buy nothing. Not yet applied by the encoders here.
-    CappedQuality {
-        /// CRF.
-        crf: u8,
-    },
-    /// Spend the target evenly.
-    Cbr,
-}
-
 /// Encoder settings for a scene class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SceneSettings {
     /// 4:4:4 keeps coloured text edges; motion does not need it.
     pub format: YuvFormat,
     /// Rate mode.
-    pub rate: RateMode,
+    pub rate: RateControl,
     /// Frames per second to capture and encode.
     pub frame_rate: u32,
 }
@@ -85,17 +77,17 @@ impl SceneClass {
                 } else {
                     YuvFormat::I420
                 },
-                rate: RateMode::CappedQuality { crf: 20 },
+                rate: RateControl::CappedQuality { crf: 23 },
                 frame_rate: 30,
             },
             Self::Video => SceneSettings {
                 format: YuvFormat::I420,
-                rate: RateMode::Cbr,
+                rate: RateControl::Cbr,
                 frame_rate: 30,
             },
             Self::ThreeD => SceneSettings {
                 format: YuvFormat::I420,
-                rate: RateMode::Cbr,
+                rate: RateControl::Cbr,
                 frame_rate: 60,
             },
         }
@@ -250,6 +242,6 @@ mod tests {
         assert_eq!(SceneClass::Office.settings(false).format, YuvFormat::I420);
         assert_eq!(SceneClass::ThreeD.settings(true).format, YuvFormat::I420);
         assert_eq!(SceneClass::ThreeD.settings(true).frame_rate, 60);
-        assert_eq!(SceneClass::Video.settings(true).rate, RateMode::Cbr);
+        assert_eq!(SceneClass::Video.settings(true).rate, RateControl::Cbr);
     }
 }

@@ -96,8 +96,37 @@ pub struct VideoEncoderConfig {
     pub preset: Preset,
     /// Keyframes or intra refresh.
     pub refresh: RefreshMode,
+    /// How the bits are spent.
+    pub rate: RateControl,
+    /// Burst budget for the first picture and requested keyframes, in frame times of bits
+    /// (0 or 1: none). See [`RateControl`].
+    pub keyframe_burst_frames: u32,
     /// Encoder threads (0: let the encoder choose).
     pub threads: u32,
+}
+
+/// How an encoder spends its bitrate (screen-content rate control).
+///
+/// Whatever the mode, inter frames live under a VBV buffer of one frame time of bits at the
+/// target, so no inter frame takes longer than a frame time to send. The keyframe burst
+/// (`VideoEncoderConfig::keyframe_burst_frames = n`) lets the first picture, and each
+/// requested keyframe, use up to about `n` frame times of bits at once, so that it is sharp
+/// at once instead of being coded at the worst quantiser and refined over the next second;
+/// the sender paces it out over those frame times. It is done with x264's initial VBV
+/// fullness: the encoder opens with an `n`-frame buffer, full, and shrinks it to one frame
+/// after the keyframe. A requested keyframe reopens the encoder to get a full buffer again
+/// (a keyframe discards all state anyway, and the decoder sees an ordinary IDR).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateControl {
+    /// Spend the target: x264 ABR with max rate = target (what video and 3D want).
+    Cbr,
+    /// Spend what quality `crf` needs, never more than the target (x264 / x265 CRF under the
+    /// same one-frame VBV cap). Text reaches its quality at a fraction of the target, so this
+    /// is what office content wants.
+    CappedQuality {
+        /// Constant rate factor (0..=51; 18-23 is near-transparent for screen content).
+        crf: u8,
+    },
 }
 
 impl VideoEncoderConfig {
@@ -113,6 +142,8 @@ impl VideoEncoderConfig {
             frame_rate: 30,
             preset: Preset::Veryfast,
             refresh: RefreshMode::Keyframes { interval: None },
+            rate: RateControl::Cbr,
+            keyframe_burst_frames: 0,
             threads: 0,
         }
     }
@@ -142,6 +173,15 @@ impl VideoEncoderConfig {
         check("bitrate_bps", self.bitrate_bps.into(), 10_000, 500_000_000)?;
         check("frame_rate", self.frame_rate.into(), 1, 240)?;
         check("threads", self.threads.into(), 0, 64)?;
+        check(
+            "keyframe_burst_frames",
+            self.keyframe_burst_frames.into(),
+            0,
+            60,
+        )?;
+        if let RateControl::CappedQuality { crf } = self.rate {
+            check("crf", crf.into(), 0, 51)?;
+        }
         match self.refresh {
             RefreshMode::Keyframes { interval: Some(i) } => check("interval", i.into(), 1, 100_000),
             RefreshMode::IntraRefresh { period } => check("period", period.into(), 2, 1_000),

@@ -18,11 +18,13 @@ use crate::video::{
 /// Time base of every timestamp handed to FFmpeg: microseconds, as the frames carry them.
 const MICROS: Rational = Rational(1, 1_000_000);
 
-/// An FFmpeg video encoder tuned for latency (see the `options` module for the settings).
+/// An FFmpeg video encoder tuned for latency (see the `options` module for the settings, and
+/// [`crate::RateControl`] for the keyframe burst).
 pub struct FfmpegVideoEncoder {
     enc: encoder::video::Encoder,
     kind: EncoderKind,
     info: EncoderInfo,
+    /// The configuration, with bitrate and frame rate as last set.
     config: VideoEncoderConfig,
     frame: AvFrame,
     /// (pts, frame id) of frames sent and not yet returned as packets, oldest first.
@@ -30,6 +32,8 @@ pub struct FfmpegVideoEncoder {
     /// Packets drained from FFmpeg but not yet returned (only if one frame gives two).
     ready: VecDeque<EncodedVideo>,
     force_keyframe: bool,
+    /// The VBV buffer is still the keyframe burst's; shrink it to one frame after this frame.
+    burst_open: bool,
     /// Frame rate the encoder was opened with; x264's rate control budgets for it.
     opened_frame_rate: u32,
 }
@@ -41,6 +45,54 @@ impl std::fmt::Debug for FfmpegVideoEncoder {
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
+}
+
+/// Opens FFmpeg's encoder for `kind` and `config`, with a VBV buffer of `vbv_frames` frames.
+fn open_context(
+    kind: EncoderKind,
+    config: &VideoEncoderConfig,
+    vbv_frames: u32,
+) -> Result<encoder::video::Encoder, OpenError> {
+    let name = kind
+        .ffmpeg_name(config.codec)
+        .ok_or(OpenError::Unsupported(
+            "this encoder kind does not make this codec",
+        ))?;
+    let codec = encoder::find_by_name(name).ok_or_else(|| OpenError::NotAvailable(name.into()))?;
+    let ffmpeg_err = |source| OpenError::Ffmpeg {
+        name: name.into(),
+        source,
+    };
+    let mut enc = codec::context::Context::new_with_codec(codec)
+        .encoder()
+        .video()
+        .map_err(ffmpeg_err)?;
+    enc.set_width(config.width);
+    enc.set_height(config.height);
+    enc.set_format(pixel(config.format));
+    enc.set_time_base(MICROS);
+    enc.set_frame_rate(Some(Rational(config.frame_rate as i32, 1)));
+    enc.set_max_b_frames(0);
+    // Periodic keyframes come from the options; FFmpeg's default GOP of 12 must not apply.
+    enc.set_gop(i32::MAX as u32);
+    enc.set_colorspace(color::Space::BT709);
+    enc.set_color_range(color::Range::MPEG);
+    enc.set_color_primaries(color::Primaries::BT709);
+    enc.set_color_transfer_characteristic(color::TransferCharacteristic::BT709);
+    enc.set_threading(threading::Config {
+        kind: threading::Type::Slice,
+        count: config.threads as usize,
+        ..Default::default()
+    });
+    set_rate(
+        &mut enc,
+        config.bitrate_bps,
+        config.frame_rate,
+        config.frame_rate,
+        vbv_frames,
+    );
+    enc.open_as_with(codec, dictionary(kind, config))
+        .map_err(ffmpeg_err)
 }
 
 impl FfmpegVideoEncoder {
@@ -82,51 +134,19 @@ impl FfmpegVideoEncoder {
     /// # Errors
     ///
     /// As [`FfmpegVideoEncoder::open`]; a hardware kind fails with [`OpenError::Ffmpeg`] when
-    /// no device answers.
+    /// no device answers. libx265 refuses a keyframe burst: shrinking the buffer after the
+    /// keyframe needs a reconfiguration that FFmpeg 5.1's wrapper lacks.
     pub fn open_kind(kind: EncoderKind, config: &VideoEncoderConfig) -> Result<Self, OpenError> {
         config.validate()?;
         super::init();
-        let name = kind
-            .ffmpeg_name(config.codec)
-            .ok_or(OpenError::Unsupported(
-                "this encoder kind does not make this codec",
-            ))?;
-        let codec =
-            encoder::find_by_name(name).ok_or_else(|| OpenError::NotAvailable(name.into()))?;
-        let ffmpeg_err = |source| OpenError::Ffmpeg {
-            name: name.into(),
-            source,
-        };
-        let mut enc = codec::context::Context::new_with_codec(codec)
-            .encoder()
-            .video()
-            .map_err(ffmpeg_err)?;
-        enc.set_width(config.width);
-        enc.set_height(config.height);
-        enc.set_format(pixel(config.format));
-        enc.set_time_base(MICROS);
-        enc.set_frame_rate(Some(Rational(config.frame_rate as i32, 1)));
-        enc.set_max_b_frames(0);
-        // Periodic keyframes come from the options; FFmpeg's default GOP of 12 must not apply.
-        enc.set_gop(i32::MAX as u32);
-        enc.set_colorspace(color::Space::BT709);
-        enc.set_color_range(color::Range::MPEG);
-        enc.set_color_primaries(color::Primaries::BT709);
-        enc.set_color_transfer_characteristic(color::TransferCharacteristic::BT709);
-        enc.set_threading(threading::Config {
-            kind: threading::Type::Slice,
-            count: config.threads as usize,
-            ..Default::default()
-        });
-        set_rate(
-            &mut enc,
-            config.bitrate_bps,
-            config.frame_rate,
-            config.frame_rate,
-        );
-        let enc = enc
-            .open_as_with(codec, dictionary(kind, config))
-            .map_err(ffmpeg_err)?;
+        let burst = config.keyframe_burst_frames > 1;
+        if burst && kind == EncoderKind::X265 {
+            return Err(OpenError::Unsupported(
+                "libx265 cannot shrink its VBV after a keyframe burst (no reconfigure in FFmpeg 5.1)",
+            ));
+        }
+        let enc = open_context(kind, config, config.keyframe_burst_frames.max(1))?;
+        let name = kind.ffmpeg_name(config.codec).unwrap_or_default();
         let mut frame = AvFrame::new(pixel(config.format), config.width, config.height);
         frame.set_color_space(color::Space::BT709);
         frame.set_color_range(color::Range::MPEG);
@@ -144,6 +164,7 @@ impl FfmpegVideoEncoder {
             in_flight: VecDeque::new(),
             ready: VecDeque::new(),
             force_keyframe: false,
+            burst_open: burst,
             opened_frame_rate: config.frame_rate,
         })
     }
@@ -152,6 +173,29 @@ impl FfmpegVideoEncoder {
     #[must_use]
     pub fn config(&self) -> &VideoEncoderConfig {
         &self.config
+    }
+
+    /// Replaces the encoder with a fresh one opened with a full burst buffer, for a requested
+    /// keyframe. The old one holds no frames (one packet per frame), but is drained anyway.
+    fn reopen_for_burst(&mut self) -> Result<(), EncodeError> {
+        let fresh = open_context(self.kind, &self.config, self.config.keyframe_burst_frames)
+            .map_err(|e| match e {
+                OpenError::Ffmpeg { source, .. } => EncodeError::Ffmpeg(source),
+                _ => EncodeError::Ffmpeg(ffmpeg_next::Error::Bug),
+            })?;
+        self.flush_into_ready()?;
+        self.enc = fresh;
+        self.opened_frame_rate = self.config.frame_rate;
+        self.burst_open = true;
+        Ok(())
+    }
+
+    fn flush_into_ready(&mut self) -> Result<(), EncodeError> {
+        match self.enc.send_eof() {
+            Ok(()) | Err(ffmpeg_next::Error::Eof) => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.drain()
     }
 
     fn drain(&mut self) -> Result<(), EncodeError> {
@@ -184,26 +228,49 @@ impl FfmpegVideoEncoder {
                 Err(ffmpeg_next::Error::Eof) => return Ok(()),
                 Err(ffmpeg_next::Error::Other {
                     errno: ffmpeg_next::util::error::EAGAIN,
-                }) => return Ok(()),
+                }) => {
+                    return Ok(());
+                }
                 Err(e) => return Err(e.into()),
             }
         }
     }
+
+    fn apply_rate(&mut self) {
+        set_rate(
+            &mut self.enc,
+            self.config.bitrate_bps,
+            self.opened_frame_rate,
+            self.config.frame_rate,
+            if self.burst_open {
+                self.config.keyframe_burst_frames
+            } else {
+                1
+            },
+        );
+    }
 }
 
-/// Sets bitrate, max rate and a one-frame VBV on the codec context. x264 budgets each frame
-/// as bitrate / opened frame rate, so a changed frame rate is applied by scaling the bitrate
-/// it is given (`actual_fps` frames a second should each get `bitrate / actual_fps`).
-fn set_rate(enc: &mut codec::encoder::Encoder, bitrate_bps: u32, opened_fps: u32, actual_fps: u32) {
+/// Sets bitrate, max rate and a VBV of `vbv_frames` frames on the codec context. x264
+/// budgets each frame as bitrate / opened frame rate, so a changed frame rate is applied by
+/// scaling the bitrate it is given (`actual_fps` frames a second should each get
+/// `bitrate / actual_fps`).
+fn set_rate(
+    enc: &mut codec::encoder::Encoder,
+    bitrate_bps: u32,
+    opened_fps: u32,
+    actual_fps: u32,
+    vbv_frames: u32,
+) {
     let scaled =
         (u64::from(bitrate_bps) * u64::from(opened_fps) / u64::from(actual_fps.max(1))) as usize;
     enc.set_bit_rate(scaled);
     enc.set_max_bit_rate(scaled);
-    let vbv = one_frame_vbv(bitrate_bps, actual_fps);
+    let vbv = u64::from(one_frame_vbv(bitrate_bps, actual_fps)) * u64::from(vbv_frames.max(1));
     // SAFETY: `enc` owns a valid AVCodecContext; rc_buffer_size is a plain int field that the
     // libx264/libx265/nvenc wrappers read at open and (x264, nvenc) before each frame.
     unsafe {
-        (*enc.as_mut_ptr()).rc_buffer_size = vbv as i32;
+        (*enc.as_mut_ptr()).rc_buffer_size = vbv.min(i32::MAX as u64) as i32;
     }
 }
 
@@ -222,6 +289,12 @@ impl VideoEncoder for FfmpegVideoEncoder {
                 actual_height: img.height,
             });
         }
+        let mut force = std::mem::take(&mut self.force_keyframe);
+        if force && self.config.keyframe_burst_frames > 1 {
+            // A fresh encoder starts with an IDR and a full burst buffer.
+            self.reopen_for_burst()?;
+            force = false;
+        }
         // SAFETY: `self.frame` owns a valid, allocated AVFrame. If an encoder still holds a
         // reference to its buffers, av_frame_make_writable gives the frame fresh ones.
         let rc = unsafe { ffmpeg_next::ffi::av_frame_make_writable(self.frame.as_mut_ptr()) };
@@ -230,15 +303,19 @@ impl VideoEncoder for FfmpegVideoEncoder {
         }
         copy_into_frame(img, &mut self.frame);
         self.frame.set_pts(Some(frame.pts_us));
-        let kind = if std::mem::take(&mut self.force_keyframe) {
+        self.frame.set_kind(if force {
             picture::Type::I
         } else {
             picture::Type::None
-        };
-        self.frame.set_kind(kind);
+        });
         self.in_flight.push_back((frame.pts_us, frame.frame_id));
         self.enc.send_frame(&self.frame)?;
         self.drain()?;
+        if self.burst_open {
+            // The burst was for this keyframe; inter frames get one frame of buffer again.
+            self.burst_open = false;
+            self.apply_rate();
+        }
         Ok(self.ready.pop_front())
     }
 
@@ -263,12 +340,7 @@ impl VideoEncoder for FfmpegVideoEncoder {
             });
         }
         self.config.bitrate_bps = bitrate_bps;
-        set_rate(
-            &mut self.enc,
-            bitrate_bps,
-            self.opened_frame_rate,
-            self.config.frame_rate,
-        );
+        self.apply_rate();
         Ok(())
     }
 
@@ -288,21 +360,12 @@ impl VideoEncoder for FfmpegVideoEncoder {
             });
         }
         self.config.frame_rate = frame_rate;
-        set_rate(
-            &mut self.enc,
-            self.config.bitrate_bps,
-            self.opened_frame_rate,
-            frame_rate,
-        );
+        self.apply_rate();
         Ok(())
     }
 
     fn flush(&mut self) -> Result<Vec<EncodedVideo>, EncodeError> {
-        match self.enc.send_eof() {
-            Ok(()) | Err(ffmpeg_next::Error::Eof) => {}
-            Err(e) => return Err(e.into()),
-        }
-        self.drain()?;
+        self.flush_into_ready()?;
         Ok(self.ready.drain(..).collect())
     }
 

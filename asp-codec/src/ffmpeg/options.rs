@@ -8,7 +8,7 @@
 use ffmpeg_next::Dictionary;
 
 use crate::frame::YuvFormat;
-use crate::video::{RefreshMode, VideoCodec, VideoEncoderConfig};
+use crate::video::{RateControl, RefreshMode, VideoCodec, VideoEncoderConfig};
 
 /// An FFmpeg encoder this crate knows how to tune.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -66,6 +66,15 @@ pub(crate) fn dictionary(kind: EncoderKind, config: &VideoEncoderConfig) -> Dict
     };
     let refresh = matches!(config.refresh, RefreshMode::IntraRefresh { .. });
     let i444 = config.format == YuvFormat::I444;
+    let burst = config.keyframe_burst_frames > 1;
+    if let RateControl::CappedQuality { crf } = config.rate {
+        match kind {
+            // CRF under the VBV cap that the codec context carries (max rate, buffer).
+            EncoderKind::X264 | EncoderKind::X265 => d.set("crf", &crf.to_string()),
+            // NVENC's equivalent: VBR at a constant quality, capped by max rate.
+            EncoderKind::Nvenc => d.set("cq", &crf.to_string()),
+        }
+    }
     match kind {
         EncoderKind::X264 => {
             d.set("preset", config.preset.name());
@@ -83,6 +92,10 @@ pub(crate) fn dictionary(kind: EncoderKind, config: &VideoEncoderConfig) -> Dict
             );
             if refresh {
                 params.push_str(":intra-refresh=1");
+            }
+            if burst {
+                // Start with the (burst-sized) buffer full, so the first picture may use it.
+                params.push_str(":vbv-init=1.0");
             }
             d.set("x264-params", &params);
         }
@@ -109,7 +122,8 @@ pub(crate) fn dictionary(kind: EncoderKind, config: &VideoEncoderConfig) -> Dict
             d.set("tune", "ull");
             d.set("zerolatency", "1");
             d.set("delay", "0");
-            d.set("rc", "cbr");
+            let capped = matches!(config.rate, RateControl::CappedQuality { .. });
+            d.set("rc", if capped { "vbr" } else { "cbr" });
             d.set("forced-idr", "1");
             let profile = match (config.codec, i444) {
                 (VideoCodec::Hevc, true) => "rext",
