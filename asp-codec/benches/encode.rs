@@ -1,7 +1,8 @@
 //! Encode and decode cost per frame: x264 for each preset and x265 at two, at 720p, 1080p
 //! and 4K, on the video source (a moving region in a desktop) at 2 / 4 / 12 Mbit/s.
 //!
-//! Run one size with a filter, for example `cargo bench -p asp-codec --bench encode -- 1080p`.
+//! Run one size with a filter, for example `cargo bench -p asp-codec --bench encode -- 1080p`;
+//! add `--features rav1e` for AV1 (rav1e, speed 10).
 #![allow(missing_docs)] // criterion_group! / criterion_main! generate undocumented items
 
 use asp_codec::ffmpeg::{FfmpegVideoDecoder, FfmpegVideoEncoder};
@@ -56,6 +57,23 @@ fn encode(c: &mut Criterion) {
             let mut enc = FfmpegVideoEncoder::open(&config).unwrap();
             let mut n = 0u64;
             group.bench_function(format!("{codec:?}/{}", preset.name()), |b| {
+                b.iter(|| {
+                    let mut f = input[n as usize % FRAMES].clone();
+                    f.pts_us = n as i64 * 33_333;
+                    n += 1;
+                    enc.encode(&f).unwrap()
+                });
+            });
+        }
+        #[cfg(feature = "rav1e")]
+        {
+            let config = VideoEncoderConfig {
+                bitrate_bps: rate,
+                ..VideoEncoderConfig::new(VideoCodec::Av1, w, h)
+            };
+            let mut enc = asp_codec::av1::Rav1eEncoder::open(&config).unwrap();
+            let mut n = 0u64;
+            group.bench_function("Av1/rav1e-speed10", |b| {
                 b.iter(|| {
                     let mut f = input[n as usize % FRAMES].clone();
                     f.pts_us = n as i64 * 33_333;

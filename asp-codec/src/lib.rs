@@ -34,6 +34,8 @@
 //! ```
 
 pub mod audio;
+#[cfg(feature = "rav1e")]
+pub mod av1;
 pub mod bitstream;
 pub mod convert;
 pub mod damage;

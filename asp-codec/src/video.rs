@@ -282,6 +282,9 @@ pub enum OpenError {
     /// The combination is valid but not built here.
     #[error("not supported: {0}")]
     Unsupported(&'static str),
+    /// rav1e refused the configuration.
+    #[error("rav1e: {0}")]
+    Rav1e(String),
     /// FFmpeg refused to open it (for a hardware encoder: no device).
     #[error("FFmpeg could not open {name}: {source}")]
     Ffmpeg {
@@ -318,6 +321,9 @@ pub enum EncodeError {
     /// FFmpeg failed.
     #[error(transparent)]
     Ffmpeg(#[from] ffmpeg_next::Error),
+    /// rav1e failed.
+    #[error("rav1e: {0}")]
+    Rav1e(String),
 }
 
 /// Why a bitrate or frame-rate change was refused.

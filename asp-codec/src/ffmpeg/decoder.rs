@@ -65,15 +65,22 @@ impl FfmpegVideoDecoder {
             source,
         };
         let mut ctx = codec::context::Context::new_with_codec(found);
+        // Low delay: output each picture as soon as it is decoded (dav1d: max_frame_delay 1).
+        ctx.set_flags(codec::Flags::LOW_DELAY);
         // Slice threads only: frame threads would hold each picture back by a frame per thread.
         ctx.set_threading(threading::Config {
             kind: threading::Type::Slice,
             count: 0,
             ..Default::default()
         });
+        // dav1d's frame threads each hold a picture back; one frame of delay at most.
+        let mut options = ffmpeg_next::Dictionary::new();
+        if name == "libdav1d" {
+            options.set("max_frame_delay", "1");
+        }
         let dec = ctx
             .decoder()
-            .open_as(found)
+            .open_as_with(found, options)
             .and_then(codec::decoder::Opened::video)
             .map_err(ffmpeg_err)?;
         Ok(Self {

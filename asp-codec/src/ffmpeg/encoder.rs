@@ -104,7 +104,7 @@ impl FfmpegVideoEncoder {
     /// (AV1 is not built yet), or FFmpeg refuses to open it.
     pub fn open(config: &VideoEncoderConfig) -> Result<Self, OpenError> {
         let kind = EncoderKind::software_for(config.codec).ok_or(OpenError::Unsupported(
-            "AV1 encoding is not built yet (planned: rav1e behind a cargo feature)",
+            "FFmpeg AV1 encoding is not wired; use asp_codec::av1::Rav1eEncoder (feature rav1e)",
         ))?;
         Self::open_kind(kind, config)
     }
