@@ -44,6 +44,7 @@ mod frame;
 pub mod negotiate;
 pub mod quality;
 pub mod scene;
+pub mod skip;
 pub mod synth;
 mod video;
 
