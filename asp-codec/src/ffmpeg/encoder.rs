@@ -12,7 +12,8 @@ use super::frames::{copy_into_frame, pixel};
 use super::options::{EncoderKind, dictionary, one_frame_vbv};
 use crate::frame::{EncodedVideo, VideoFrame};
 use crate::video::{
-    EncodeError, EncoderInfo, OpenError, ReconfigureError, VideoEncoder, VideoEncoderConfig,
+    EncodeError, EncoderInfo, OpenError, RateControl, ReconfigureError, VideoEncoder,
+    VideoEncoderConfig,
 };
 
 /// Time base of every timestamp handed to FFmpeg: microseconds, as the frames carry them.
@@ -236,6 +237,23 @@ impl FfmpegVideoEncoder {
         }
     }
 
+    /// Sets libx264's CRF on its private context; the wrapper reconfigures x264 with it
+    /// before the next frame.
+    fn set_crf(&mut self, crf: u8) -> Result<(), EncodeError> {
+        let value = std::ffi::CString::new(crf.to_string()).unwrap_or_default();
+        // SAFETY: the codec context is valid and opened, so priv_data points to the encoder's
+        // private context, whose AVClass declares "crf"; both strings are NUL-terminated and
+        // outlive the call.
+        let rc = unsafe {
+            let ctx = self.enc.as_mut_ptr();
+            ffmpeg_next::ffi::av_opt_set((*ctx).priv_data, c"crf".as_ptr(), value.as_ptr(), 0)
+        };
+        if rc < 0 {
+            return Err(ffmpeg_next::Error::from(rc).into());
+        }
+        Ok(())
+    }
+
     fn apply_rate(&mut self) {
         set_rate(
             &mut self.enc,
@@ -312,9 +330,13 @@ impl VideoEncoder for FfmpegVideoEncoder {
         self.enc.send_frame(&self.frame)?;
         self.drain()?;
         if self.burst_open {
-            // The burst was for this keyframe; inter frames get one frame of buffer again.
+            // The burst was for this keyframe; inter frames get one frame of buffer again,
+            // and the stream's own CRF.
             self.burst_open = false;
             self.apply_rate();
+            if let RateControl::CappedQuality { crf } = self.config.rate {
+                self.set_crf(crf)?;
+            }
         }
         Ok(self.ready.pop_front())
     }

@@ -51,6 +51,12 @@ impl EncoderKind {
     }
 }
 
+/// How much lower (better) the CRF of a burst keyframe is than the stream's: the burst is
+/// there to make the first picture sharp, and a keyframe at the stream's CRF comes out well
+/// under the quality that the following inter frames refine the picture to (measured on the
+/// xterm recording: 32 dB at CRF 23 against 41.6 dB after refinement).
+pub(crate) const KEYFRAME_CRF_BOOST: u8 = 8;
+
 /// VBV buffer of one frame at `bitrate_bps` and `frame_rate`, in bits.
 pub(crate) fn one_frame_vbv(bitrate_bps: u32, frame_rate: u32) -> u32 {
     (bitrate_bps / frame_rate.max(1)).max(1_000)
@@ -70,7 +76,15 @@ pub(crate) fn dictionary(kind: EncoderKind, config: &VideoEncoderConfig) -> Dict
     if let RateControl::CappedQuality { crf } = config.rate {
         match kind {
             // CRF under the VBV cap that the codec context carries (max rate, buffer).
-            EncoderKind::X264 | EncoderKind::X265 => d.set("crf", &crf.to_string()),
+            EncoderKind::X264 | EncoderKind::X265 => {
+                // A burst keyframe opens the stream: it gets the better CRF, restored after it.
+                let first = if burst {
+                    crf.saturating_sub(KEYFRAME_CRF_BOOST)
+                } else {
+                    crf
+                };
+                d.set("crf", &first.to_string());
+            }
             // NVENC's equivalent: VBR at a constant quality, capped by max rate.
             EncoderKind::Nvenc => d.set("cq", &crf.to_string()),
         }
