@@ -110,12 +110,13 @@ pub struct VideoEncoderConfig {
 /// Whatever the mode, inter frames live under a VBV buffer of one frame time of bits at the
 /// target, so no inter frame takes longer than a frame time to send. The keyframe burst
 /// (`VideoEncoderConfig::keyframe_burst_frames = n`) lets the first picture, and each
-/// requested keyframe, use up to about `n` frame times of bits at once, so that it is sharp
-/// at once instead of being coded at the worst quantiser and refined over the next second;
-/// the sender paces it out over those frame times. It is done with x264's initial VBV
-/// fullness: the encoder opens with an `n`-frame buffer, full, and shrinks it to one frame
-/// after the keyframe. A requested keyframe reopens the encoder to get a full buffer again
-/// (a keyframe discards all state anyway, and the decoder sees an ordinary IDR).
+/// requested keyframe, together with the frames of the next 200 ms that refine it, use up to
+/// about `n` frame times of bits, so that the picture is sharp early instead of being coded
+/// at the worst quantiser and refined over the next seconds; the sender paces it out. It is
+/// done with x264's initial VBV fullness: the encoder opens with an `n`-frame buffer, full,
+/// and shrinks it to one frame after the window; in capped-quality mode the window is also
+/// coded 8 CRF steps better. A requested keyframe reopens the encoder to get a full buffer
+/// again (a keyframe discards all state anyway, and the decoder sees an ordinary IDR).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RateControl {
     /// Spend the target: x264 ABR with max rate = target (what video and 3D want).

@@ -16,6 +16,10 @@ use crate::video::{
     VideoEncoderConfig,
 };
 
+/// Frames in a keyframe burst window: the keyframe and the next frames, which refine it, share
+/// the burst budget and the better CRF for 200 ms at 30 fps; then the stream's settings return.
+const BURST_WINDOW_FRAMES: u32 = 6;
+
 /// Time base of every timestamp handed to FFmpeg: microseconds, as the frames carry them.
 const MICROS: Rational = Rational(1, 1_000_000);
 
@@ -33,8 +37,11 @@ pub struct FfmpegVideoEncoder {
     /// Packets drained from FFmpeg but not yet returned (only if one frame gives two).
     ready: VecDeque<EncodedVideo>,
     force_keyframe: bool,
-    /// The VBV buffer is still the keyframe burst's; shrink it to one frame after this frame.
-    burst_open: bool,
+    /// Frames left in the keyframe burst window (the keyframe and the frames that refine it
+    /// get the burst buffer and the better CRF); at 0 the stream's own settings are back.
+    burst_left: u32,
+    /// The stream's own buffer and CRF have to be restored when `burst_left` reaches 0.
+    burst_pending_restore: bool,
     /// Frame rate the encoder was opened with; x264's rate control budgets for it.
     opened_frame_rate: u32,
 }
@@ -165,7 +172,8 @@ impl FfmpegVideoEncoder {
             in_flight: VecDeque::new(),
             ready: VecDeque::new(),
             force_keyframe: false,
-            burst_open: burst,
+            burst_left: if burst { BURST_WINDOW_FRAMES } else { 0 },
+            burst_pending_restore: burst,
             opened_frame_rate: config.frame_rate,
         })
     }
@@ -187,7 +195,8 @@ impl FfmpegVideoEncoder {
         self.flush_into_ready()?;
         self.enc = fresh;
         self.opened_frame_rate = self.config.frame_rate;
-        self.burst_open = true;
+        self.burst_left = BURST_WINDOW_FRAMES;
+        self.burst_pending_restore = true;
         Ok(())
     }
 
@@ -260,7 +269,7 @@ impl FfmpegVideoEncoder {
             self.config.bitrate_bps,
             self.opened_frame_rate,
             self.config.frame_rate,
-            if self.burst_open {
+            if self.burst_left > 0 {
                 self.config.keyframe_burst_frames
             } else {
                 1
@@ -329,10 +338,12 @@ impl VideoEncoder for FfmpegVideoEncoder {
         self.in_flight.push_back((frame.pts_us, frame.frame_id));
         self.enc.send_frame(&self.frame)?;
         self.drain()?;
-        if self.burst_open {
-            // The burst was for this keyframe; inter frames get one frame of buffer again,
-            // and the stream's own CRF.
-            self.burst_open = false;
+        if self.burst_left > 0 {
+            self.burst_left -= 1;
+        }
+        if self.burst_left == 0 && self.burst_pending_restore {
+            // The burst window is over: one frame of buffer again, and the stream's own CRF.
+            self.burst_pending_restore = false;
             self.apply_rate();
             if let RateControl::CappedQuality { crf } = self.config.rate {
                 self.set_crf(crf)?;
