@@ -3,12 +3,13 @@
 //! The server side of a stream runs, per captured frame:
 //!
 //! 1. [`damage::DamageTracker`] compares the captured BGRA frame with the previous one in tiles;
-//!    an unchanged frame is not encoded at all.
+//!    [`skip::SkipGate`] skips an unchanged frame once the encoder has refined the picture.
 //! 2. [`scene::SceneClassifier`] turns the damage history into a scene class (office, video,
 //!    3D) with hysteresis, and each class maps to encoder settings.
 //! 3. [`convert`] turns BGRA/RGBA into the encoder's YUV layout (I420, I444 or NV12).
-//! 4. A [`VideoEncoder`] (here: FFmpeg's libx264 / libx265, tuned for latency) makes one packet
-//!    per frame; its bitrate, frame rate and keyframe requests change at any frame.
+//! 4. A [`VideoEncoder`] (here: FFmpeg's libx264 / libx265, tuned for latency, or rav1e with
+//!    the `rav1e` feature) makes one packet per frame; its bitrate, frame rate and keyframe
+//!    requests change at any frame, and [`RateControl`] spends bits as screen content needs.
 //!
 //! The client runs a [`VideoDecoder`] and converts back to RGBA. [`negotiate`] picks the codec
 //! from what both ends probed; [`audio`] carries Opus. [`synth`] makes deterministic screen
