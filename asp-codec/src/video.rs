@@ -325,6 +325,9 @@ pub enum EncodeError {
     /// rav1e failed.
     #[error("rav1e: {0}")]
     Rav1e(String),
+    /// Reopening the encoder for a burst keyframe failed.
+    #[error("reopening the encoder for a keyframe failed: {0}")]
+    Reopen(#[source] Box<OpenError>),
 }
 
 /// Why a bitrate or frame-rate change was refused.

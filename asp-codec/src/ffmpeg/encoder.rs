@@ -188,10 +188,7 @@ impl FfmpegVideoEncoder {
     /// keyframe. The old one holds no frames (one packet per frame), but is drained anyway.
     fn reopen_for_burst(&mut self) -> Result<(), EncodeError> {
         let fresh = open_context(self.kind, &self.config, self.config.keyframe_burst_frames)
-            .map_err(|e| match e {
-                OpenError::Ffmpeg { source, .. } => EncodeError::Ffmpeg(source),
-                _ => EncodeError::Ffmpeg(ffmpeg_next::Error::Bug),
-            })?;
+            .map_err(|e| EncodeError::Reopen(Box::new(e)))?;
         self.flush_into_ready()?;
         self.enc = fresh;
         self.opened_frame_rate = self.config.frame_rate;
