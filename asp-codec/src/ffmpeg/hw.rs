@@ -9,6 +9,9 @@
 //! NVDEC (`*_cuvid`) decoders. VAAPI and QSV devices are probed and reported, but their
 //! encoders need frames uploaded into device surfaces, which this crate does not do yet, so
 //! they are never reported as usable encoders.
+//!
+//! [`encode_capabilities`] and [`decode_capabilities`] turn a report into the lists that
+//! [`crate::negotiate::negotiate`] takes, with this build's software codecs added.
 #![allow(unsafe_code)]
 
 use ffmpeg_next::ffi;
@@ -158,4 +161,136 @@ pub fn probe() -> HardwareReport {
         });
     }
     report
+}
+
+/// What this machine can encode: hardware encoders that opened in `report`, then the software
+/// encoders built here (libx264 and libx265 with 4:4:4; rav1e with the `rav1e` feature).
+#[must_use]
+pub fn encode_capabilities(report: &HardwareReport) -> Vec<crate::negotiate::EncodeCapability> {
+    use crate::negotiate::EncodeCapability;
+    let mut caps = Vec::new();
+    for codec in [VideoCodec::H264, VideoCodec::Hevc] {
+        if report.can_encode(codec, YuvFormat::I420) {
+            let yuv444 = report.can_encode(codec, YuvFormat::I444);
+            caps.push(EncodeCapability {
+                codec,
+                hardware: true,
+                yuv444,
+            });
+        }
+    }
+    caps.push(EncodeCapability {
+        codec: VideoCodec::H264,
+        hardware: false,
+        yuv444: true,
+    });
+    caps.push(EncodeCapability {
+        codec: VideoCodec::Hevc,
+        hardware: false,
+        yuv444: true,
+    });
+    if cfg!(feature = "rav1e") {
+        caps.push(EncodeCapability {
+            codec: VideoCodec::Av1,
+            hardware: false,
+            yuv444: true,
+        });
+    }
+    caps
+}
+
+/// What this machine can decode: NVDEC decoders that opened in `report` (4:2:0 only; NVDEC's
+/// 4:4:4 support depends on the GPU and is not probed), then FFmpeg's software decoders
+/// (H.264 and HEVC with 4:4:4, AV1 through libdav1d when this FFmpeg has it).
+#[must_use]
+pub fn decode_capabilities(report: &HardwareReport) -> Vec<crate::negotiate::DecodeCapability> {
+    use crate::negotiate::DecodeCapability;
+    super::init();
+    let mut caps: Vec<DecodeCapability> = [VideoCodec::H264, VideoCodec::Hevc, VideoCodec::Av1]
+        .into_iter()
+        .filter(|c| report.can_decode(*c))
+        .map(|codec| DecodeCapability {
+            codec,
+            hardware: true,
+            yuv444: false,
+        })
+        .collect();
+    caps.push(DecodeCapability {
+        codec: VideoCodec::H264,
+        hardware: false,
+        yuv444: true,
+    });
+    caps.push(DecodeCapability {
+        codec: VideoCodec::Hevc,
+        hardware: false,
+        yuv444: true,
+    });
+    if ffmpeg_next::decoder::find_by_name("libdav1d").is_some() {
+        caps.push(DecodeCapability {
+            codec: VideoCodec::Av1,
+            hardware: false,
+            yuv444: true,
+        });
+    }
+    caps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::negotiate::negotiate;
+    use crate::scene::SceneClass;
+
+    fn no_hardware() -> HardwareReport {
+        let failed = |name, codec, format| Probe {
+            what: CodecProbe {
+                name,
+                codec,
+                format,
+            },
+            result: Err("no device".to_string()),
+        };
+        HardwareReport {
+            devices: vec![Probe {
+                what: DeviceType::Cuda,
+                result: Err("no device".into()),
+            }],
+            encoders: vec![failed("h264_nvenc", VideoCodec::H264, YuvFormat::I420)],
+            decoders: vec![failed("h264_cuvid", VideoCodec::H264, YuvFormat::I420)],
+        }
+    }
+
+    #[test]
+    fn without_hardware_software_capabilities_remain() {
+        let report = no_hardware();
+        let enc = encode_capabilities(&report);
+        assert!(enc.iter().all(|c| !c.hardware));
+        assert!(enc.iter().any(|c| c.codec == VideoCodec::H264 && c.yuv444));
+        let dec = decode_capabilities(&report);
+        assert!(dec.iter().all(|c| !c.hardware));
+        // This machine negotiates with itself: office in 4:4:4 HEVC at a low rate.
+        let choice = negotiate(&enc, &dec, 1_000_000, SceneClass::Office).unwrap();
+        assert_eq!(
+            (choice.codec, choice.format),
+            (VideoCodec::Hevc, YuvFormat::I444)
+        );
+    }
+
+    #[test]
+    fn an_opened_hardware_encoder_comes_first() {
+        let mut report = no_hardware();
+        report.encoders[0].result = Ok(());
+        let enc = encode_capabilities(&report);
+        assert_eq!(
+            enc[0],
+            crate::negotiate::EncodeCapability {
+                codec: VideoCodec::H264,
+                hardware: true,
+                yuv444: false
+            }
+        );
+        let dec = decode_capabilities(&report);
+        let choice = negotiate(&enc, &dec, 20_000_000, SceneClass::Video).unwrap();
+        assert!(choice.hardware_encode);
+    }
 }
