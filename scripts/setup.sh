@@ -16,6 +16,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# Media: FFmpeg, Opus and the tools asp-codec builds and tests with.
+"$(dirname "${BASH_SOURCE[0]}")/install-codec-deps.sh"
+
 if [ -d "$HOME/.cargo/bin" ]; then
   export PATH="$HOME/.cargo/bin:$PATH"
 fi
