@@ -17,6 +17,33 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::framing::write_frame;
 
+/// Where a driver's datagrams go: a carrier's sending side.
+pub(crate) trait DatagramOut: Send + 'static {
+    /// Sends one datagram.
+    fn send(&mut self, datagram: Bytes) -> impl Future<Output = std::io::Result<()>> + Send;
+    /// Pushes out what was sent.
+    fn flush(&mut self) -> impl Future<Output = std::io::Result<()>> + Send;
+    /// Ends the carrier.
+    fn shutdown(&mut self) -> impl Future<Output = ()> + Send;
+}
+
+/// A byte stream with length-framed datagrams (TLS over TCP).
+pub(crate) struct StreamOut<W>(pub(crate) W);
+
+impl<W: AsyncWrite + Unpin + Send + 'static> DatagramOut for StreamOut<W> {
+    async fn send(&mut self, datagram: Bytes) -> std::io::Result<()> {
+        write_frame(&mut self.0, &datagram).await
+    }
+
+    async fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush().await
+    }
+
+    async fn shutdown(&mut self) {
+        let _ = self.0.shutdown().await;
+    }
+}
+
 /// Longest the driver sleeps without checking in: timeouts far in the future are capped.
 const MAX_SLEEP: Duration = Duration::from_secs(3600);
 
@@ -103,7 +130,7 @@ impl Connection {
 }
 
 /// Starts the driver task for `session` over a carrier: `frames` in, `writer` out.
-pub(crate) fn spawn<W: AsyncWrite + Unpin + Send + 'static>(
+pub(crate) fn spawn<W: DatagramOut>(
     session: Session,
     epoch: Instant,
     frames: mpsc::Receiver<Bytes>,
@@ -119,7 +146,7 @@ fn timestamp(epoch: Instant) -> Timestamp {
     Timestamp::from_micros(u64::try_from(epoch.elapsed().as_micros()).unwrap_or(u64::MAX))
 }
 
-async fn run<W: AsyncWrite + Unpin>(
+async fn run<W: DatagramOut>(
     mut session: Session,
     epoch: Instant,
     mut frames: mpsc::Receiver<Bytes>,
@@ -134,7 +161,7 @@ async fn run<W: AsyncWrite + Unpin>(
         let wake = loop {
             match session.poll_output(now) {
                 Output::Transmit(d) => {
-                    if carrier_open && write_frame(&mut writer, &d).await.is_err() {
+                    if carrier_open && writer.send(d).await.is_err() {
                         carrier_open = false;
                     }
                 }
@@ -171,7 +198,7 @@ async fn run<W: AsyncWrite + Unpin>(
             },
         }
     }
-    let _ = writer.shutdown().await;
+    writer.shutdown().await;
 }
 
 fn apply(session: &mut Session, now: Timestamp, command: Command) {

@@ -27,9 +27,11 @@
 //! ```
 
 pub mod driver;
+pub mod error;
 mod framing;
 pub mod identity;
 pub mod tcp;
 pub mod token;
 
 pub use driver::{Connection, Ended};
+pub use error::{AcceptError, ConnectError};

@@ -10,79 +10,26 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
-use asp_core::{CloseCode, Event, Session, SessionConfig, SessionError};
+use asp_core::{Session, SessionConfig};
 use rustls::pki_types::ServerName;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
-use crate::driver::{self, Connection};
+use crate::driver::{self, Connection, StreamOut};
+use crate::error::{AcceptError, ConnectError, await_connected, provider, refuse, unix_now};
 use crate::framing::{read_frame, spawn_reader, write_frame};
 use crate::identity::{Fingerprint, PinnedVerifier, ServerIdentity};
 use crate::token::{TokenError, TokenKey};
 
 /// Unsent bytes the kernel may hold per socket before a write waits.
 const NOTSENT_LOWAT: u32 = 16 * 1024;
-/// Time allowed for TCP, TLS and the token.
-const SETUP_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Why a client could not connect.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConnectError {
-    /// The network: refused, unreachable, reset.
-    #[error("network: {0}")]
-    Io(#[from] std::io::Error),
-    /// Set-up took longer than allowed.
-    #[error("connection set-up timed out")]
-    Timeout,
-    /// The server's certificate is not the pinned one.
-    #[error("the server's certificate does not match the pinned fingerprint")]
-    CertificateMismatch,
-    /// Another TLS failure.
-    #[error("TLS: {0}")]
-    Tls(String),
-    /// The server refused the token.
-    #[error("not admitted: {0}")]
-    Unauthorized(String),
-    /// The ASP session failed (version, capabilities, ...).
-    #[error(transparent)]
-    Session(SessionError),
-    /// The session configuration is invalid.
-    #[error(transparent)]
-    Config(#[from] asp_core::InvalidConfig),
-}
-
-/// Why an incoming connection was not accepted.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum AcceptError {
-    /// The network.
-    #[error("network: {0}")]
-    Io(#[from] std::io::Error),
-    /// TLS failed or set-up timed out.
-    #[error("TLS: {0}")]
-    Tls(String),
-    /// The client's token was refused (and the client told so).
-    #[error("client refused: {0}")]
-    Unauthorized(#[from] TokenError),
-    /// The session configuration is invalid.
-    #[error(transparent)]
-    Config(#[from] asp_core::InvalidConfig),
-}
+use crate::error::SETUP_TIMEOUT;
 
 fn tune(stream: &TcpStream) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
     socket2::SockRef::from(stream).set_tcp_notsent_lowat(NOTSENT_LOWAT)
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
 }
 
 /// Accepts ASP clients over TLS on TCP.
@@ -154,15 +101,12 @@ impl TcpServer {
             .map_err(|_| TokenError::Malformed)
             .and_then(|t| self.tokens.verify(t, unix_now()));
         let epoch = Instant::now();
-        let mut session = Session::server(self.config.clone(), asp_core::Timestamp::ZERO)?;
+        let session = Session::server(self.config.clone(), asp_core::Timestamp::ZERO)?;
         let (reader, writer) = tokio::io::split(tls);
         match verdict {
-            Ok(client) => Ok((driver::spawn(session, epoch, spawn_reader(reader), writer), client)),
+            Ok(client) => Ok((driver::spawn(session, epoch, spawn_reader(reader), StreamOut(writer)), client)),
             Err(e) => {
-                // Answer in ASP so the client can tell a refusal from a network failure.
-                session.close(asp_core::Timestamp::ZERO, CloseCode::UNAUTHORIZED, &e.to_string());
-                let mut conn = driver::spawn(session, epoch, spawn_reader(reader), writer);
-                tokio::spawn(async move { while conn.next_event().await.is_some() {} });
+                refuse(session, epoch, spawn_reader(reader), StreamOut(writer), &e);
                 Err(AcceptError::Unauthorized(e))
             }
         }
@@ -207,13 +151,6 @@ pub async fn connect(
     let stream = tokio::time::timeout(SETUP_TIMEOUT, setup).await.map_err(|_| ConnectError::Timeout)??;
     let session = Session::client(config, asp_core::Timestamp::ZERO)?;
     let (reader, writer) = tokio::io::split(stream);
-    let mut conn = driver::spawn(session, Instant::now(), spawn_reader(reader), writer);
-    match tokio::time::timeout(SETUP_TIMEOUT, conn.next_event()).await {
-        Ok(Some(Event::Connected(_))) => Ok(conn),
-        Ok(Some(Event::Closed(SessionError::ClosedByPeer { code: CloseCode::UNAUTHORIZED, reason }))) => {
-            Err(ConnectError::Unauthorized(reason))
-        }
-        Ok(Some(Event::Closed(e))) => Err(ConnectError::Session(e)),
-        Ok(Some(_) | None) | Err(_) => Err(ConnectError::Timeout),
-    }
+    let conn = driver::spawn(session, Instant::now(), spawn_reader(reader), StreamOut(writer));
+    await_connected(conn).await
 }

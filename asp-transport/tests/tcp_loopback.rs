@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use asp_core::{ChannelConfig, ChannelKind, Event, SessionConfig};
 use asp_transport::identity::ServerIdentity;
-use asp_transport::tcp::{self, AcceptError, ConnectError, TcpServer};
+use asp_transport::tcp::{self, TcpServer};
 use asp_transport::token::{TokenError, TokenKey};
+use asp_transport::{AcceptError, ConnectError};
 use bytes::Bytes;
 
 const SECRET: [u8; 32] = [9; 32];
