@@ -1,12 +1,13 @@
 //! # asp-transport: ASP over real networks
 //!
-//! Drives an [`asp_core::Session`] on tokio over a carrier. This first part carries ASP over
-//! TLS 1.3 on TCP ([`tcp`]), with a self-signed server certificate that clients pin by
-//! fingerprint ([`identity`]) and HMAC admission tokens with an expiry ([`token`]).
+//! Drives an [`asp_core::Session`] on tokio over a carrier: QUIC datagrams through quinn
+//! ([`quic`], with a congestion controller that defers to the engine's pacing), or TLS 1.3
+//! over TCP when UDP is blocked ([`tcp`]); [`select`] tries them as a real client would. The
+//! server's self-signed certificate is pinned by fingerprint ([`identity`]); clients are
+//! admitted by HMAC tokens with an expiry ([`token`]).
 //!
-//! Not built yet (the transport issue's remaining work, each said plainly where it belongs):
-//! the QUIC carrier over quinn datagrams with a congestion controller that defers to the
-//! engine, automatic QUIC-then-TCP selection, and the real-socket impairment relay.
+//! Not built yet (the transport issue's remaining work): the real-socket impairment relay and
+//! the measurements through it.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -30,6 +31,8 @@ pub mod driver;
 pub mod error;
 mod framing;
 pub mod identity;
+pub mod quic;
+pub mod select;
 pub mod tcp;
 pub mod token;
 
