@@ -6,8 +6,7 @@
 //! server's self-signed certificate is pinned by fingerprint ([`identity`]); clients are
 //! admitted by HMAC tokens with an expiry ([`token`]).
 //!
-//! Not built yet (the transport issue's remaining work): the real-socket impairment relay and
-//! the measurements through it.
+//! [`relay`] impairs real sockets in user space with the simulator's link profiles.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -32,6 +31,7 @@ pub mod error;
 mod framing;
 pub mod identity;
 pub mod quic;
+pub mod relay;
 pub mod select;
 pub mod tcp;
 pub mod token;
