@@ -1,5 +1,5 @@
 //! RFC 8867 cases on the shared-bottleneck simulator, shortened for the test suite; the full
-//! runs with every figure are `cargo run --release -p asp-core --example rmcat`.
+//! runs with every figure are `cargo run --release -p asp-transport --example rmcat`.
 
 use std::time::Duration;
 

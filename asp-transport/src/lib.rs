@@ -30,6 +30,7 @@ pub mod driver;
 pub mod error;
 mod framing;
 pub mod identity;
+pub mod profile;
 pub mod quic;
 pub mod relay;
 pub mod select;

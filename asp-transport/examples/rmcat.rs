@@ -3,13 +3,21 @@
 //! (`--plots DIR`: capacity against each ASP flow's target rate over time).
 //!
 //! ```text
-//! cargo run --release -p asp-core --example rmcat -- --json rmcat.json --plots plots/
+//! cargo run --release -p asp-transport --example rmcat -- --json rmcat.json --plots plots/
+//! cargo run --release -p asp-transport --example rmcat -- --scenario docs/scenarios/wireless-vs-tcp.json
+//! ```
+//!
+//! `--scenario FILE` (repeatable) runs scenarios written in the profile format of
+//! docs/SCENARIOS.md instead of the built-in list.
+//!
+//! ```text
 //! ```
 
 use std::fmt::Write as _;
 
 use asp_core::sim::library::rfc8867;
 use asp_core::sim::{SharedReport, SharedScenario};
+use asp_transport::profile::ScenarioSpec;
 
 /// Seconds after each capacity change until the target is back under the new capacity
 /// (drops) or within 80 % of it (rises).
@@ -78,13 +86,15 @@ fn svg(s: &SharedScenario, r: &SharedReport) -> String {
 fn main() {
     let mut json_path = None;
     let mut plots = None;
+    let mut files = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--json" => json_path = args.next(),
             "--plots" => plots = args.next(),
+            "--scenario" => files.extend(args.next()),
             other => {
-                eprintln!("unknown argument {other:?}; usage: rmcat [--json PATH] [--plots DIR]");
+                eprintln!("unknown argument {other:?}; usage: rmcat [--json PATH] [--plots DIR] [--scenario FILE ...]");
                 std::process::exit(2);
             }
         }
@@ -94,7 +104,17 @@ fn main() {
         "{:<28} {:>6} {:>8} {:>8} {:>6} {:>9} {:>8}  flows (steady kbit/s)",
         "scenario", "util", "p50 ms", "p95 ms", "loss", "on time", "gap ms"
     );
-    let all = rfc8867();
+    let all: Vec<SharedScenario> = if files.is_empty() {
+        rfc8867()
+    } else {
+        files
+            .iter()
+            .map(|f| {
+                let text = std::fs::read_to_string(f).unwrap_or_else(|e| fail(&format!("{f}: {e}")));
+                ScenarioSpec::from_json(&text).unwrap_or_else(|e| fail(&format!("{f}: {e}"))).to_scenario()
+            })
+            .collect()
+    };
     for (k, s) in all.iter().enumerate() {
         let r = s.run().expect("valid scenario");
         let asp: Vec<_> = r.flows.iter().filter(|f| f.kind == "Asp").collect();
@@ -160,4 +180,9 @@ fn main() {
         }
         println!("JSON written to {path}");
     }
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("{message}");
+    std::process::exit(2)
 }
