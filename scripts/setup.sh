@@ -3,7 +3,8 @@
 # machine that has everything is left alone. Sourced by the other scripts.
 set -euo pipefail
 
-APT_PACKAGES=(build-essential pkg-config git ca-certificates)
+# iproute2 and nftables: transport tests build network namespaces and drop UDP in them.
+APT_PACKAGES=(build-essential pkg-config git ca-certificates iproute2 nftables)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
