@@ -70,9 +70,12 @@ fn serve_in(ns: &Netns, ip: &str, identity: ServerIdentity) -> ServerAddrs {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         rt.block_on(async move {
             let any: SocketAddr = format!("{ip}:0").parse().expect("addr");
-            let quic = QuicServer::bind(any, &identity, TokenKey::new(&SECRET), SessionConfig::default()).expect("quic");
-            let tcp = TcpServer::bind(any, &identity, TokenKey::new(&SECRET), SessionConfig::default()).await.expect("tcp");
-            tx.send(ServerAddrs { quic: quic.local_addr().expect("addr"), tcp: tcp.local_addr().expect("addr") }).expect("send");
+            let quic =
+                QuicServer::bind(any, &identity, TokenKey::new(&SECRET), SessionConfig::default()).expect("quic");
+            let tcp =
+                TcpServer::bind(any, &identity, TokenKey::new(&SECRET), SessionConfig::default()).await.expect("tcp");
+            tx.send(ServerAddrs { quic: quic.local_addr().expect("addr"), tcp: tcp.local_addr().expect("addr") })
+                .expect("send");
             let mut kept = Vec::new();
             loop {
                 tokio::select! {
@@ -92,12 +95,25 @@ async fn udp_dropped_in_the_path_falls_back_to_tcp_and_open_udp_uses_quic() {
     let ns = Netns::new("fb", "10.213.7.1", "10.213.7.2");
     let addrs = serve_in(&ns, "10.213.7.2", identity.clone());
 
-    let (_quic_conn, carrier) = select::connect(addrs, identity.fingerprint(), &token, SessionConfig::default()).await.unwrap();
+    let (_quic_conn, carrier) =
+        select::connect(addrs, identity.fingerprint(), &token, SessionConfig::default()).await.unwrap();
     assert_eq!(carrier, Carrier::Quic, "UDP open: QUIC is used");
 
     ns.exec(&["nft", "add", "table", "inet", "asp_test"]);
     ns.exec(&["nft", "add", "chain", "inet", "asp_test", "input", "{ type filter hook input priority 0 ; }"]);
-    ns.exec(&["nft", "add", "rule", "inet", "asp_test", "input", "udp", "dport", &addrs.quic.port().to_string(), "drop"]);
-    let (_tcp_conn, carrier) = select::connect(addrs, identity.fingerprint(), &token, SessionConfig::default()).await.unwrap();
+    ns.exec(&[
+        "nft",
+        "add",
+        "rule",
+        "inet",
+        "asp_test",
+        "input",
+        "udp",
+        "dport",
+        &addrs.quic.port().to_string(),
+        "drop",
+    ]);
+    let (_tcp_conn, carrier) =
+        select::connect(addrs, identity.fingerprint(), &token, SessionConfig::default()).await.unwrap();
     assert_eq!(carrier, Carrier::Tcp, "UDP dropped: TLS over TCP is used");
 }

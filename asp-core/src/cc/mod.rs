@@ -97,12 +97,23 @@ const EMPTY_QUEUE: Duration = Duration::from_millis(8);
 /// Window of the loss statistics.
 const LOSS_WINDOW: Duration = Duration::from_secs(1);
 /// On overuse the rate falls to this share of what got through lately (GCC uses 0.85; a
-/// little higher keeps more of the link busy, and the queue still drains).
-const DECREASE: f64 = 0.9;
+/// little higher keeps more of the link busy, and the standing-queue rule below drains what
+/// builds up).
+const DECREASE: f64 = 0.95;
+/// ... or to this share when far less got through than was sent (the capacity dropped).
+const SUDDEN_DECREASE: f64 = 0.85;
 /// Multiplicative increase per second far from congestion (GCC's 8 %).
 const STEADY_GROWTH: f64 = 1.08;
+/// After this many seconds without overuse, growth starts to accelerate ...
+const QUIET_BEFORE_ACCELERATING: f64 = 3.0;
+/// ... reaching `ACCELERATED_GROWTH` this many seconds later.
+const ACCELERATION_SECS: f64 = 4.0;
+/// Multiplicative increase per second on a path quiet for long.
+const ACCELERATED_GROWTH: f64 = 1.25;
 /// Multiplicative increase per second before the first congestion signal.
 const STARTUP_GROWTH: f64 = 1.5;
+/// Queuing delay treated as congestion even when it has stopped growing.
+const STANDING_QUEUE: Duration = Duration::from_millis(60);
 /// Window over which a standing queue is judged.
 const STANDING_WINDOW: Duration = Duration::from_secs(5);
 /// A queue that never drained below this over the window is standing.
@@ -237,7 +248,13 @@ impl RateController {
             self.losses.pop_front();
         }
         self.update_competing(now);
-        let usage = if self.competing { Usage::Normal } else { self.trendline.usage() };
+        let usage = match (self.competing, self.trendline.usage()) {
+            (true, _) => Usage::Normal,
+            // A standing queue that the gradient no longer sees (it stopped growing) still
+            // costs every packet its delay: drain it as if it were growing.
+            (false, Usage::Normal) if self.queue_delay > STANDING_QUEUE => Usage::Overuse,
+            (false, u) => u,
+        };
         if self.trendline.usage() == Usage::Overuse {
             self.last_overuse = Some(now);
         }
@@ -302,7 +319,10 @@ impl RateController {
                     // capacity is seen as such and not averaged with the time before it.
                     let recent = self.received_over(Duration::from_millis(200)).or(received);
                     let base = recent.unwrap_or(self.delay_based).min(self.delay_based);
-                    self.delay_based = DECREASE * base;
+                    // Far less got through than we send: the capacity dropped. Cut as deep as
+                    // GCC so the queue drains fast; otherwise trim lightly.
+                    let sudden = recent.is_some_and(|r| r < 0.8 * self.delay_based);
+                    self.delay_based = if sudden { SUDDEN_DECREASE } else { DECREASE } * base;
                     self.congestion_point = Some(self.delay_based);
                     self.last_decrease = Some(now);
                 }
@@ -328,7 +348,16 @@ impl RateController {
                         }
                         // Before the first congestion the path is unknown: probe faster.
                         None if self.last_decrease.is_none() => self.delay_based *= STARTUP_GROWTH.powf(secs),
-                        None => self.delay_based *= STEADY_GROWTH.powf(secs),
+                        // Far from the last congestion and quiet for a while: capacity has
+                        // probably grown; speed up (GCC's fixed 8 % takes 12 s to find a link
+                        // that went from 1 to 2.5 Mbit/s).
+                        None => {
+                            let quiet = self.last_overuse.map_or(Duration::MAX, |t| now.saturating_since(t));
+                            let ramp =
+                                ((quiet.as_secs_f64() - QUIET_BEFORE_ACCELERATING) / ACCELERATION_SECS).clamp(0.0, 1.0);
+                            self.delay_based *=
+                                (STEADY_GROWTH + (ACCELERATED_GROWTH - STEADY_GROWTH) * ramp).powf(secs);
+                        }
                     }
                 }
             }
@@ -363,7 +392,7 @@ impl RateController {
             // Against a loss-based flow, play by its rules: back off on loss events, once per
             // round trip, as TCP does (a little less deeply, for media's sake).
             if loss > 0.0 && self.last_loss_decrease.is_none_or(|t| now.saturating_since(t) > rtt) {
-                self.delay_based *= 0.85;
+                self.delay_based *= 0.9;
                 self.last_loss_decrease = Some(now);
             }
             self.loss_based = f64::INFINITY;
