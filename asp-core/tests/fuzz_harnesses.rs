@@ -143,3 +143,10 @@ fn session_harnesses() {
     // Some runs forge packets and skip the delivery check; most do not.
     assert!(checked > 100, "only {checked} reliable messages checked");
 }
+
+/// Inputs the fuzzer once crashed on, kept so the bugs stay fixed.
+#[test]
+fn past_fuzzer_findings() {
+    // Feedback whose arrival times ran backwards underflowed the delay-gradient estimator.
+    fuzzing::session(include_bytes!("regressions/session-trendline-underflow.bin"));
+}

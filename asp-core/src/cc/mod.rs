@@ -221,10 +221,11 @@ impl RateController {
                     received += 1;
                     self.trendline.on_packet(r.sent, arrival);
                     self.arrivals.push_back((arrival, r.size));
-                    let delay = arrival.as_micros() as i64 - r.sent.as_micros() as i64;
+                    // The peer's clock: any value may come, so no arithmetic here may overflow.
+                    let delay = (arrival.as_micros() as i64).wrapping_sub(r.sent.as_micros() as i64);
                     let min = *self.min_delay.get_or_insert(delay);
                     self.min_delay = Some(min.min(delay));
-                    self.queue_delay = Duration::from_micros((delay - min.min(delay)).max(0) as u64);
+                    self.queue_delay = Duration::from_micros(delay.saturating_sub(min.min(delay)).max(0) as u64);
                 }
                 None => {
                     lost += 1;

@@ -104,7 +104,9 @@ impl Trendline {
         self.deltas = self.deltas.saturating_add(1);
         self.accumulated += delay_ms;
         self.smoothed = SMOOTHING * self.smoothed + (1.0 - SMOOTHING) * self.accumulated;
-        let x = (arrival.as_micros() - first.as_micros()) as f64 / 1000.0;
+        // Arrival times come from the peer's feedback: they may run backwards (reordering, or
+        // a broken peer), so the difference is signed.
+        let x = (arrival.as_micros() as i64).wrapping_sub(first.as_micros() as i64) as f64 / 1000.0;
         self.points.push_back((x, self.smoothed));
         if self.points.len() > WINDOW {
             self.points.pop_front();

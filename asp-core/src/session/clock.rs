@@ -25,7 +25,10 @@ impl PeerClock {
     /// a margin: the mapping is an estimate (path asymmetry, packet sizes), and a deadline
     /// honoured a little early is kept, one honoured late is broken.
     pub(crate) fn to_local(self, remote_micros: u64, min_rtt: Duration) -> Option<Timestamp> {
-        let offset = self.min_delta? - (duration_micros(min_rtt) / 2) as i64 - duration_micros(DEADLINE_MARGIN) as i64;
+        let offset = self
+            .min_delta?
+            .saturating_sub((duration_micros(min_rtt) / 2) as i64)
+            .saturating_sub(duration_micros(DEADLINE_MARGIN) as i64);
         let local = (remote_micros as i64).saturating_add(offset);
         Some(Timestamp::from_micros(local.max(0) as u64))
     }
