@@ -49,6 +49,25 @@ fn send_path(c: &mut Criterion) {
     group.finish();
 }
 
+/// The baseline the send and receive figures are read against, in the same run: copying the
+/// same megabyte into packet-sized buffers, which is the least any packet writer does.
+fn copy_baseline(c: &mut Criterion) {
+    let mut group = c.benchmark_group("baseline");
+    let total = 1 << 20;
+    group.throughput(Throughput::Bytes(total as u64));
+    let data = vec![0x5au8; total];
+    group.bench_function("copy_1200_byte_chunks", |b| {
+        b.iter(|| {
+            let mut out: Vec<Vec<u8>> = Vec::with_capacity(total / 1200 + 1);
+            for chunk in data.chunks(1200) {
+                out.push(criterion::black_box(chunk).to_vec());
+            }
+            out
+        });
+    });
+    group.finish();
+}
+
 /// The same megabyte through the receive path: parsing, acknowledgement bookkeeping,
 /// reassembly into whole frames and delivery.
 fn receive_path(c: &mut Criterion) {
@@ -107,5 +126,5 @@ fn parse(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, send_path, receive_path, parse);
+criterion_group!(benches, copy_baseline, send_path, receive_path, parse);
 criterion_main!(benches);
