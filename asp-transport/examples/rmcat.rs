@@ -1,6 +1,7 @@
 //! RFC 8867 test cases in virtual time, plus random and burst loss, with the figures each one
 //! is judged by, as a table, as JSON (`--json PATH`), and as an SVG plot per scenario
-//! (`--plots DIR`: capacity against each ASP flow's target rate over time).
+//! (`--plots DIR`, by default `PATH-plots/` beside the JSON: capacity against each ASP flow's
+//! target rate over time).
 //!
 //! ```text
 //! cargo run --release -p asp-transport --example rmcat -- --json rmcat.json --plots plots/
@@ -98,6 +99,12 @@ fn main() {
                 std::process::exit(2);
             }
         }
+    }
+    // With --json and no --plots, the plots go beside the JSON.
+    if plots.is_none()
+        && let Some(path) = &json_path
+    {
+        plots = Some(format!("{}-plots", path.trim_end_matches(".json")));
     }
     let mut json = String::from("[\n");
     println!(

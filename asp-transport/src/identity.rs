@@ -53,6 +53,103 @@ impl ServerIdentity {
     }
 }
 
+/// A certificate authority of one's own, for deployments with many servers: clients trust its
+/// root instead of pinning each server.
+pub struct CertificateAuthority {
+    params: rcgen::CertificateParams,
+    key: rcgen::KeyPair,
+    /// The root certificate clients trust, DER.
+    pub cert_der: Vec<u8>,
+}
+
+impl fmt::Debug for CertificateAuthority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CertificateAuthority")
+            .field("fingerprint", &Fingerprint::of(&self.cert_der))
+            .finish_non_exhaustive()
+    }
+}
+
+impl CertificateAuthority {
+    /// A fresh self-signed root.
+    ///
+    /// # Errors
+    /// When the key or certificate cannot be generated.
+    pub fn generate(name: &str) -> Result<Self, IdentityError> {
+        let err = |e: rcgen::Error| IdentityError(e.to_string());
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(err)?;
+        params.distinguished_name.push(rcgen::DnType::CommonName, name);
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::CrlSign];
+        let key = rcgen::KeyPair::generate().map_err(err)?;
+        let cert_der = params.self_signed(&key).map_err(err)?.der().to_vec();
+        Ok(CertificateAuthority { params, key, cert_der })
+    }
+
+    /// A server identity for these host names, signed by this authority.
+    ///
+    /// # Errors
+    /// When the key or certificate cannot be generated.
+    pub fn issue(&self, names: &[&str]) -> Result<ServerIdentity, IdentityError> {
+        let err = |e: rcgen::Error| IdentityError(e.to_string());
+        let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        let params = rcgen::CertificateParams::new(names).map_err(err)?;
+        let key = rcgen::KeyPair::generate().map_err(err)?;
+        let issuer = rcgen::Issuer::from_params(&self.params, &self.key);
+        let cert = params.signed_by(&key, &issuer).map_err(err)?;
+        Ok(ServerIdentity { cert_der: cert.der().to_vec(), key_der: key.serialize_der() })
+    }
+}
+
+/// How a client decides to trust a server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerTrust {
+    /// Exactly this certificate (self-signed identities).
+    Pinned(Fingerprint),
+    /// Any certificate for `server_name` that this root signed.
+    Authority {
+        /// The root, DER.
+        root_der: Vec<u8>,
+        /// The name the server's certificate must carry.
+        server_name: String,
+    },
+}
+
+impl From<Fingerprint> for ServerTrust {
+    fn from(pin: Fingerprint) -> Self {
+        ServerTrust::Pinned(pin)
+    }
+}
+
+impl ServerTrust {
+    /// The TLS client configuration and server name that express this trust.
+    pub(crate) fn client_tls(
+        &self,
+        provider: Arc<rustls::crypto::CryptoProvider>,
+    ) -> Result<(rustls::ClientConfig, ServerName<'static>), String> {
+        let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .map_err(|e| e.to_string())?;
+        match self {
+            ServerTrust::Pinned(pin) => {
+                let config = builder
+                    .dangerous()
+                    .with_custom_certificate_verifier(Arc::new(PinnedVerifier { pin: *pin, provider }))
+                    .with_no_client_auth();
+                let name = ServerName::try_from("asp.invalid").map_err(|e| e.to_string())?;
+                Ok((config, name))
+            }
+            ServerTrust::Authority { root_der, server_name } => {
+                let mut roots = rustls::RootCertStore::empty();
+                roots.add(CertificateDer::from(root_der.clone())).map_err(|e| e.to_string())?;
+                let config = builder.with_root_certificates(roots).with_no_client_auth();
+                let name = ServerName::try_from(server_name.clone()).map_err(|e| e.to_string())?;
+                Ok((config, name))
+            }
+        }
+    }
+}
+
 /// SHA-256 of a DER certificate.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Fingerprint(pub [u8; 32]);

@@ -26,7 +26,7 @@ use tokio::sync::mpsc;
 
 use crate::driver::{self, Connection, DatagramOut};
 use crate::error::{AcceptError, ConnectError, SETUP_TIMEOUT, await_connected, provider, refuse, unix_now};
-use crate::identity::{Fingerprint, PinnedVerifier, ServerIdentity};
+use crate::identity::{ServerIdentity, ServerTrust};
 use crate::token::{TokenError, TokenKey};
 
 /// ALPN protocol name of ASP over QUIC.
@@ -195,26 +195,20 @@ impl QuicServer {
     }
 }
 
-/// Connects to an ASP server over QUIC, pinning its certificate and presenting `token`.
+/// Connects to an ASP server over QUIC, trusting it as `trust` says and presenting `token`.
 /// Returns once the ASP handshake has completed.
 ///
 /// # Errors
 /// As [`crate::tcp::connect`].
 pub async fn connect(
     addr: SocketAddr,
-    pin: Fingerprint,
+    trust: impl Into<ServerTrust>,
     token: &str,
     config: SessionConfig,
 ) -> Result<Connection, ConnectError> {
     let config = SessionConfig { reliable_carrier: false, ..config };
     config.validate()?;
-    let provider = provider();
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .map_err(|e| ConnectError::Tls(e.to_string()))?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(PinnedVerifier { pin, provider }))
-        .with_no_client_auth();
+    let (mut tls, name) = trust.into().client_tls(provider()).map_err(ConnectError::Tls)?;
     tls.alpn_protocols = vec![ALPN.to_vec()];
     let crypto = QuicClientConfig::try_from(tls).map_err(|e| ConnectError::Tls(e.to_string()))?;
     let mut client = quinn::ClientConfig::new(Arc::new(crypto));
@@ -224,7 +218,7 @@ pub async fn connect(
     let mut endpoint = quinn::Endpoint::client(bind)?;
     endpoint.set_default_client_config(client);
     let setup = async {
-        let connecting = endpoint.connect(addr, "asp.invalid").map_err(|e| ConnectError::Tls(e.to_string()))?;
+        let connecting = endpoint.connect(addr, &name.to_str()).map_err(|e| ConnectError::Tls(e.to_string()))?;
         let conn = connecting.await.map_err(|e| match e {
             quinn::ConnectionError::TransportError(ref t) if t.to_string().contains("certificate") => {
                 ConnectError::CertificateMismatch

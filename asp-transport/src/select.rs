@@ -9,7 +9,7 @@ use asp_core::SessionConfig;
 
 use crate::driver::Connection;
 use crate::error::ConnectError;
-use crate::identity::Fingerprint;
+use crate::identity::ServerTrust;
 use crate::{quic, tcp};
 
 /// How long QUIC has alone before TCP is tried beside it.
@@ -49,11 +49,12 @@ fn definite(e: &ConnectError) -> bool {
 /// QUIC's definite refusal, or TCP's error when both failed.
 pub async fn connect(
     addrs: ServerAddrs,
-    pin: Fingerprint,
+    trust: impl Into<ServerTrust>,
     token: &str,
     config: SessionConfig,
 ) -> Result<(Connection, Carrier), ConnectError> {
-    let quic = quic::connect(addrs.quic, pin, token, config.clone());
+    let trust = trust.into();
+    let quic = quic::connect(addrs.quic, trust.clone(), token, config.clone());
     tokio::pin!(quic);
     tokio::select! {
         result = &mut quic => match result {
@@ -63,7 +64,7 @@ pub async fn connect(
         },
         () = tokio::time::sleep(QUIC_GRACE) => {}
     }
-    let tcp = tcp::connect(addrs.tcp, pin, token, config);
+    let tcp = tcp::connect(addrs.tcp, trust, token, config);
     tokio::pin!(tcp);
     tokio::select! {
         result = &mut quic => match result {

@@ -13,14 +13,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use asp_core::{Session, SessionConfig};
-use rustls::pki_types::ServerName;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use crate::driver::{self, Connection, StreamOut};
 use crate::error::{AcceptError, ConnectError, await_connected, provider, refuse, unix_now};
 use crate::framing::{read_frame, spawn_reader, write_frame};
-use crate::identity::{Fingerprint, PinnedVerifier, ServerIdentity};
+use crate::identity::{ServerIdentity, ServerTrust};
 use crate::token::{TokenError, TokenKey};
 
 /// Unsent bytes the kernel may hold per socket before a write waits.
@@ -113,31 +112,24 @@ impl TcpServer {
     }
 }
 
-/// Connects to an ASP server over TLS on TCP, pinning its certificate's fingerprint and
-/// presenting `token`. Returns once the ASP handshake has completed.
+/// Connects to an ASP server over TLS on TCP, trusting it as `trust` says (a pinned
+/// fingerprint converts into it) and presenting `token`. Returns once the ASP handshake has completed.
 ///
 /// # Errors
 /// [`ConnectError`] tells a network failure, a certificate mismatch, a refused token and a
 /// failed ASP handshake apart.
 pub async fn connect(
     addr: SocketAddr,
-    pin: Fingerprint,
+    trust: impl Into<ServerTrust>,
     token: &str,
     config: SessionConfig,
 ) -> Result<Connection, ConnectError> {
     let config = SessionConfig { reliable_carrier: true, ..config };
     config.validate()?;
-    let provider = provider();
-    let tls = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .map_err(|e| ConnectError::Tls(e.to_string()))?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(PinnedVerifier { pin, provider }))
-        .with_no_client_auth();
+    let (tls, name) = trust.into().client_tls(provider()).map_err(ConnectError::Tls)?;
     let setup = async {
         let tcp = TcpStream::connect(addr).await?;
         tune(&tcp)?;
-        let name = ServerName::try_from("asp.invalid").map_err(|e| ConnectError::Tls(e.to_string()))?;
         let mut stream = TlsConnector::from(Arc::new(tls)).connect(name, tcp).await.map_err(|e| {
             let rustls_error = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>());
             match rustls_error {

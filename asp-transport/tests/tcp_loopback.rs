@@ -101,3 +101,29 @@ async fn bad_and_expired_tokens_are_refused_with_distinct_reasons() {
     assert!(matches!(server_side[0], AcceptError::Unauthorized(TokenError::BadSignature)));
     assert!(matches!(server_side[1], AcceptError::Unauthorized(TokenError::Expired)));
 }
+
+#[tokio::test]
+async fn a_certificate_authority_can_stand_in_for_pinning() {
+    use asp_transport::identity::{CertificateAuthority, ServerTrust};
+    let ca = CertificateAuthority::generate("asp test root").unwrap();
+    let identity = ca.issue(&["desk-7.example"]).unwrap();
+    let server = server(&identity).await;
+    let addr = server.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut kept = Vec::new();
+        loop {
+            kept.push(server.accept().await);
+        }
+    });
+    let token = TokenKey::new(&SECRET).issue("viewer", far_future());
+    let trust = ServerTrust::Authority { root_der: ca.cert_der.clone(), server_name: "desk-7.example".into() };
+    tcp::connect(addr, trust, &token, SessionConfig::default()).await.unwrap();
+    // Another authority, or the right one for another name, is refused.
+    let stranger = CertificateAuthority::generate("someone else").unwrap();
+    let wrong_ca = ServerTrust::Authority { root_der: stranger.cert_der.clone(), server_name: "desk-7.example".into() };
+    let err = tcp::connect(addr, wrong_ca, &token, SessionConfig::default()).await.unwrap_err();
+    assert!(matches!(err, ConnectError::CertificateMismatch), "{err}");
+    let wrong_name = ServerTrust::Authority { root_der: ca.cert_der.clone(), server_name: "desk-8.example".into() };
+    let err = tcp::connect(addr, wrong_name, &token, SessionConfig::default()).await.unwrap_err();
+    assert!(matches!(err, ConnectError::CertificateMismatch), "{err}");
+}
