@@ -10,7 +10,7 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 
 use crate::driver::{self, Connection, DatagramOut};
-use crate::token::TokenError;
+use crate::token::{TokenError, TokenKey};
 
 /// Time allowed for the carrier's set-up, the token, and the ASP handshake.
 pub(crate) const SETUP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -80,9 +80,31 @@ pub(crate) async fn await_connected(mut conn: Connection) -> Result<Connection, 
     }
 }
 
+/// Checks a client's token as it came off the carrier.
+pub(crate) fn check_token(tokens: &TokenKey, raw: &[u8]) -> Result<String, TokenError> {
+    std::str::from_utf8(raw).map_err(|_| TokenError::Malformed).and_then(|t| tokens.verify(t, unix_now()))
+}
+
+/// Starts the session of an admitted client, or refuses it in ASP terms.
+pub(crate) fn admit<W: DatagramOut>(
+    verdict: Result<String, TokenError>,
+    session: Session,
+    frames: mpsc::Receiver<Bytes>,
+    out: W,
+) -> Result<(Connection, String), AcceptError> {
+    let epoch = Instant::now();
+    match verdict {
+        Ok(client) => Ok((driver::spawn(session, epoch, frames, out), client)),
+        Err(e) => {
+            refuse(session, epoch, frames, out, &e);
+            Err(AcceptError::Unauthorized(e))
+        }
+    }
+}
+
 /// Refuses a client in ASP terms, so that it can tell a refusal from a network failure: the
 /// session answers its Hello with a CLOSE of code `UNAUTHORIZED` and winds down on its own.
-pub(crate) fn refuse<W: DatagramOut>(
+fn refuse<W: DatagramOut>(
     mut session: Session,
     epoch: Instant,
     frames: mpsc::Receiver<Bytes>,

@@ -25,7 +25,7 @@ use quinn::crypto::rustls::{QuicClientConfig, QuicServerConfig};
 use tokio::sync::mpsc;
 
 use crate::driver::{self, Connection, DatagramOut};
-use crate::error::{AcceptError, ConnectError, SETUP_TIMEOUT, await_connected, provider, refuse, unix_now};
+use crate::error::{AcceptError, ConnectError, SETUP_TIMEOUT, admit, await_connected, check_token, provider};
 use crate::identity::{ServerIdentity, ServerTrust};
 use crate::token::{TokenError, TokenKey};
 
@@ -179,19 +179,10 @@ impl QuicServer {
         let (conn, token) = tokio::time::timeout(SETUP_TIMEOUT, setup)
             .await
             .map_err(|_| AcceptError::Tls("set-up timed out".into()))??;
-        let verdict = std::str::from_utf8(&token)
-            .map_err(|_| TokenError::Malformed)
-            .and_then(|t| self.tokens.verify(t, unix_now()));
+        let verdict = check_token(&self.tokens, &token);
         let config = SessionConfig { mtu: mtu(&conn, &self.config), ..self.config.clone() };
         let session = Session::server(config, asp_core::Timestamp::ZERO)?;
-        let frames = spawn_datagram_reader(conn.clone());
-        match verdict {
-            Ok(client) => Ok((driver::spawn(session, Instant::now(), frames, QuicOut(conn)), client)),
-            Err(e) => {
-                refuse(session, Instant::now(), frames, QuicOut(conn), &e);
-                Err(AcceptError::Unauthorized(e))
-            }
-        }
+        admit(verdict, session, spawn_datagram_reader(conn.clone()), QuicOut(conn))
     }
 }
 

@@ -17,10 +17,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use crate::driver::{self, Connection, StreamOut};
-use crate::error::{AcceptError, ConnectError, await_connected, provider, refuse, unix_now};
+use crate::error::{AcceptError, ConnectError, admit, await_connected, check_token, provider};
 use crate::framing::{read_frame, spawn_reader, write_frame};
 use crate::identity::{ServerIdentity, ServerTrust};
-use crate::token::{TokenError, TokenKey};
+use crate::token::TokenKey;
 
 /// Unsent bytes the kernel may hold per socket before a write waits.
 const NOTSENT_LOWAT: u32 = 16 * 1024;
@@ -96,19 +96,10 @@ impl TcpServer {
         let (tls, token) = tokio::time::timeout(SETUP_TIMEOUT, setup)
             .await
             .map_err(|_| AcceptError::Tls("set-up timed out".into()))??;
-        let verdict = std::str::from_utf8(&token)
-            .map_err(|_| TokenError::Malformed)
-            .and_then(|t| self.tokens.verify(t, unix_now()));
-        let epoch = Instant::now();
+        let verdict = check_token(&self.tokens, &token);
         let session = Session::server(self.config.clone(), asp_core::Timestamp::ZERO)?;
         let (reader, writer) = tokio::io::split(tls);
-        match verdict {
-            Ok(client) => Ok((driver::spawn(session, epoch, spawn_reader(reader), StreamOut(writer)), client)),
-            Err(e) => {
-                refuse(session, epoch, spawn_reader(reader), StreamOut(writer), &e);
-                Err(AcceptError::Unauthorized(e))
-            }
-        }
+        admit(verdict, session, spawn_reader(reader), StreamOut(writer))
     }
 }
 
