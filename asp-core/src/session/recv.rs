@@ -9,8 +9,8 @@ use super::{Event, Role, Session, State};
 use crate::channel::ChannelId;
 use crate::error::{CloseCode, SessionError};
 use crate::negotiate::{CapabilityMismatch, Negotiated, negotiate};
-use crate::recv_channel::{Delivery, Refusal};
-use crate::stats::DropReason;
+use crate::recv_channel::{Delivery, RecvChannel, Refusal};
+use crate::stats::{ChannelStats, DropReason};
 use crate::time::Timestamp;
 use crate::wire::control::{ControlMessage, KeyframeReason};
 use crate::wire::frame::{AckFrame, CloseFrame, FeedbackFrame, Fragment, Frame, FrameError, FrameIter, RepairFrame};
@@ -213,15 +213,10 @@ impl Session {
                     return Err(Refused::Unexpected);
                 }
                 let id = u32::try_from(channel).map_err(|_| Refused::UnknownChannel)?;
-                let (Some(recv), Some(send)) = (self.recv.get_mut(&id), self.scheduler.channels.get_mut(&id)) else {
-                    return Err(Refused::UnknownChannel);
-                };
                 // The sender's reason, when it is one this version knows.
                 let reason = DropReason::from_code(reason).unwrap_or(DropReason::SenderDropped);
-                let mut out = std::mem::take(&mut self.deliveries);
-                recv.on_sender_dropped(now, seq, reason, &mut send.stats, &mut out);
-                self.dispatch(id, &mut out);
-                self.deliveries = out;
+                self.on_channel(id, |recv, stats, out| recv.on_sender_dropped(now, seq, reason, stats, out))
+                    .ok_or(Refused::UnknownChannel)?;
                 Ok(true)
             }
             Frame::Nack(n) => {
@@ -260,32 +255,50 @@ impl Session {
         }
     }
 
-    fn on_fragment(&mut self, now: Timestamp, f: Fragment) -> Result<(), Refused> {
-        let id = u32::try_from(f.channel).map_err(|_| Refused::UnknownChannel)?;
-        let deadline = match f.deadline {
-            Some(remote) => Some(self.peer_clock.to_local(remote, self.rtt.min()).unwrap_or(now)),
-            None => None,
-        };
+    /// A media deadline from the peer's clock, in ours; without a timestamp yet, now.
+    fn local_deadline(&self, now: Timestamp, remote: u64) -> Timestamp {
+        self.peer_clock.to_local(remote, self.rtt.min()).unwrap_or(now)
+    }
+
+    /// Runs `f` on channel `id`'s receiving end and its statistics, then hands what it
+    /// delivered to the application. `None` when no such channel is open.
+    pub(super) fn on_channel<R>(
+        &mut self,
+        id: u32,
+        f: impl FnOnce(&mut RecvChannel, &mut ChannelStats, &mut Vec<Delivery>) -> R,
+    ) -> Option<R> {
         let (Some(recv), Some(send)) = (self.recv.get_mut(&id), self.scheduler.channels.get_mut(&id)) else {
-            return Err(Refused::UnknownChannel);
+            return None;
         };
-        send.stats.fragments_received += 1;
-        let (seq, offset) = (f.seq, f.offset);
         let mut out = std::mem::take(&mut self.deliveries);
-        let result = recv.on_fragment(now, f, deadline, &mut send.stats, &mut out);
-        if result.is_ok() && !self.config.reliable_carrier {
-            let rtt = self.rtt.get();
-            let mut nacks = Vec::new();
-            recv.nacks(now, seq, offset, rtt, id, &mut nacks);
-            send.stats.nacks_sent += nacks.len() as u64;
-            for n in nacks {
-                if self.pending_nacks.len() < MAX_PENDING_NACKS {
-                    self.pending_nacks.push_back(n);
-                }
-            }
-        }
+        let result = f(recv, &mut send.stats, &mut out);
         self.dispatch(id, &mut out);
         self.deliveries = out;
+        Some(result)
+    }
+
+    fn on_fragment(&mut self, now: Timestamp, f: Fragment) -> Result<(), Refused> {
+        let id = u32::try_from(f.channel).map_err(|_| Refused::UnknownChannel)?;
+        let deadline = f.deadline.map(|remote| self.local_deadline(now, remote));
+        let (seq, offset) = (f.seq, f.offset);
+        let (rtt, nack) = (self.rtt.get(), !self.config.reliable_carrier);
+        let (result, nacks) = self
+            .on_channel(id, |recv, stats, out| {
+                stats.fragments_received += 1;
+                let result = recv.on_fragment(now, f, deadline, stats, out);
+                let mut nacks = Vec::new();
+                if result.is_ok() && nack {
+                    recv.nacks(now, seq, offset, rtt, id, &mut nacks);
+                    stats.nacks_sent += nacks.len() as u64;
+                }
+                (result, nacks)
+            })
+            .ok_or(Refused::UnknownChannel)?;
+        for n in nacks {
+            if self.pending_nacks.len() < MAX_PENDING_NACKS {
+                self.pending_nacks.push_back(n);
+            }
+        }
         result.map_err(|r| match r {
             Refusal::WindowExceeded => Refused::WindowExceeded,
             Refusal::Malformed => Refused::Malformed,
@@ -294,15 +307,10 @@ impl Session {
 
     fn on_repair(&mut self, now: Timestamp, r: RepairFrame) -> Result<(), Refused> {
         let id = u32::try_from(r.channel).map_err(|_| Refused::UnknownChannel)?;
-        let deadline = Some(self.peer_clock.to_local(r.deadline, self.rtt.min()).unwrap_or(now));
-        let (Some(recv), Some(send)) = (self.recv.get_mut(&id), self.scheduler.channels.get_mut(&id)) else {
-            return Err(Refused::UnknownChannel);
-        };
-        let mut out = std::mem::take(&mut self.deliveries);
-        let result = recv.on_repair(now, r, deadline, &mut send.stats, &mut out);
-        self.dispatch(id, &mut out);
-        self.deliveries = out;
-        result.map_err(|_| Refused::Malformed)
+        let deadline = Some(self.local_deadline(now, r.deadline));
+        self.on_channel(id, |recv, stats, out| recv.on_repair(now, r, deadline, stats, out))
+            .ok_or(Refused::UnknownChannel)?
+            .map_err(|_| Refused::Malformed)
     }
 
     /// Turns channel deliveries into events (or control handling for channel 0).

@@ -52,13 +52,7 @@ impl Session {
         let due: Vec<u32> =
             self.recv.iter().filter(|(_, r)| r.next_deadline().is_some_and(|d| now > d)).map(|(id, _)| *id).collect();
         for id in due {
-            let (Some(recv), Some(send)) = (self.recv.get_mut(&id), self.scheduler.channels.get_mut(&id)) else {
-                continue;
-            };
-            let mut out = std::mem::take(&mut self.deliveries);
-            recv.expire(now, &mut send.stats, &mut out);
-            self.dispatch(id, &mut out);
-            self.deliveries = out;
+            self.on_channel(id, |recv, stats, out| recv.expire(now, stats, out));
         }
     }
 
