@@ -16,7 +16,7 @@ use asp_core::{ChannelConfig, ChannelKind, Event, SessionConfig};
 use asp_transport::ConnectError;
 use asp_transport::identity::ServerIdentity;
 use asp_transport::quic::{self, QuicServer};
-use asp_transport::relay::{Schedule, TcpRelay, UdpRelay};
+use asp_transport::relay::{Relay, Schedule};
 use asp_transport::tcp::{self, TcpServer};
 use asp_transport::token::TokenKey;
 use bytes::Bytes;
@@ -75,7 +75,7 @@ async fn asp_run(carrier: Carrier, loaded: bool, secs: u64) -> Result<AspRun, Co
         Carrier::Quic => {
             let server = QuicServer::bind(any, &identity, TokenKey::new(&SECRET), config.clone())
                 .map_err(|e| ConnectError::Tls(e.to_string()))?;
-            let relay = UdpRelay::start(any, server.local_addr()?, path(), path(), 1).await?;
+            let relay = Relay::udp(any, server.local_addr()?, path(), path(), 1).await?;
             let accepted = tokio::spawn(async move { (server.accept().await, server) });
             let client = quic::connect(relay.local_addr(), identity.fingerprint(), &token, config).await?;
             let (accepted, server) = accepted.await.expect("accept task");
@@ -87,7 +87,7 @@ async fn asp_run(carrier: Carrier, loaded: bool, secs: u64) -> Result<AspRun, Co
             let server = TcpServer::bind(any, &identity, TokenKey::new(&SECRET), config.clone())
                 .await
                 .map_err(|e| ConnectError::Tls(e.to_string()))?;
-            let relay = TcpRelay::start(any, server.local_addr()?, path(), path(), 1).await?;
+            let relay = Relay::tcp(any, server.local_addr()?, path(), path(), 1).await?;
             let accepted = tokio::spawn(async move { (server.accept().await, server) });
             let client = tcp::connect(relay.local_addr(), identity.fingerprint(), &token, config).await?;
             let (accepted, server) = accepted.await.expect("accept task");
@@ -133,8 +133,7 @@ async fn asp_run(carrier: Carrier, loaded: bool, secs: u64) -> Result<AspRun, Co
 /// Small messages behind video on one plain TCP stream through the same relay.
 async fn plain_tcp_run(loaded: bool, secs: u64) -> std::io::Result<Vec<u64>> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let relay =
-        TcpRelay::start("127.0.0.1:0".parse().expect("addr"), listener.local_addr()?, path(), path(), 3).await?;
+    let relay = Relay::tcp("127.0.0.1:0".parse().expect("addr"), listener.local_addr()?, path(), path(), 3).await?;
     let epoch = Instant::now();
     let writer = tokio::spawn(async move {
         let (mut s, _) = listener.accept().await?;

@@ -12,7 +12,6 @@
 #![allow(clippy::disallowed_methods)] // the relay runs on the wall clock
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use asp_core::Timestamp;
@@ -67,46 +66,66 @@ impl Direction {
     }
 }
 
-/// A UDP relay: clients send to [`UdpRelay::local_addr`], the relay forwards to `upstream`
-/// from its own socket per client, and answers come back the same way.
+/// A running relay; dropping it stops it.
 #[derive(Debug)]
-pub struct UdpRelay {
+pub struct Relay {
     addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,
 }
 
-impl Drop for UdpRelay {
+impl Drop for Relay {
     fn drop(&mut self) {
         self.task.abort();
     }
 }
 
-impl UdpRelay {
-    /// Starts relaying to `upstream`; `up` applies client to server, `down` server to client.
+impl Relay {
+    /// Relays UDP datagrams to `upstream`: the first sender to [`Relay::local_addr`] is the
+    /// client (one per relay), and answers go back to it. `up` applies client to server,
+    /// `down` server to client.
     ///
     /// # Errors
     /// When the sockets cannot be bound.
-    pub async fn start(
+    pub async fn udp(
         listen: SocketAddr,
         upstream: SocketAddr,
         up: Schedule,
         down: Schedule,
         seed: u64,
     ) -> std::io::Result<Self> {
-        let front = Arc::new(UdpSocket::bind(listen).await?);
+        let front = UdpSocket::bind(listen).await?;
         let addr = front.local_addr()?;
         let task = tokio::spawn(run_udp(front, upstream, up, down, seed));
-        Ok(UdpRelay { addr, task })
+        Ok(Relay { addr, task })
     }
 
-    /// Where clients send.
+    /// Relays every TCP connection to [`Relay::local_addr`] to `upstream`; `up` applies client
+    /// to server, `down` server to client (loss and duplication in the profiles are ignored:
+    /// see the module documentation).
+    ///
+    /// # Errors
+    /// When the listener cannot be bound.
+    pub async fn tcp(
+        listen: SocketAddr,
+        upstream: SocketAddr,
+        up: Schedule,
+        down: Schedule,
+        seed: u64,
+    ) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        let task = tokio::spawn(run_tcp(listener, upstream, up, down, seed));
+        Ok(Relay { addr, task })
+    }
+
+    /// Where clients send or connect.
     #[must_use]
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
     }
 }
 
-async fn run_udp(front: Arc<UdpSocket>, upstream: SocketAddr, up: Schedule, down: Schedule, seed: u64) {
+async fn run_udp(front: UdpSocket, upstream: SocketAddr, up: Schedule, down: Schedule, seed: u64) {
     // One client per relay is what the tests and benches need; the first sender is the client.
     let epoch = Instant::now();
     let back = match UdpSocket::bind(if upstream.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" }).await {
@@ -144,59 +163,22 @@ async fn run_udp(front: Arc<UdpSocket>, upstream: SocketAddr, up: Schedule, down
     }
 }
 
-/// A TCP relay: every connection to [`TcpRelay::local_addr`] is relayed to `upstream`.
-#[derive(Debug)]
-pub struct TcpRelay {
-    addr: SocketAddr,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for TcpRelay {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl TcpRelay {
-    /// Starts relaying to `upstream`; `up` applies client to server, `down` server to client
-    /// (loss and duplication in the profiles are ignored: see the module documentation).
-    ///
-    /// # Errors
-    /// When the listener cannot be bound.
-    pub async fn start(
-        listen: SocketAddr,
-        upstream: SocketAddr,
-        up: Schedule,
-        down: Schedule,
-        seed: u64,
-    ) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(listen).await?;
-        let addr = listener.local_addr()?;
-        let task = tokio::spawn(async move {
-            let mut n = 0u64;
-            while let Ok((client, _)) = listener.accept().await {
-                n += 1;
-                let (up, down) = (up.clone(), down.clone());
-                tokio::spawn(async move {
-                    if let Ok(server) = TcpStream::connect(upstream).await {
-                        let _ = client.set_nodelay(true);
-                        let _ = server.set_nodelay(true);
-                        let (cr, cw) = client.into_split();
-                        let (sr, sw) = server.into_split();
-                        let epoch = Instant::now();
-                        tokio::spawn(pipe(cr, sw, up, seed.wrapping_add(2 * n), epoch));
-                        tokio::spawn(pipe(sr, cw, down, seed.wrapping_add(2 * n + 1), epoch));
-                    }
-                });
+async fn run_tcp(listener: TcpListener, upstream: SocketAddr, up: Schedule, down: Schedule, seed: u64) {
+    let mut n = 0u64;
+    while let Ok((client, _)) = listener.accept().await {
+        n += 1;
+        let (up, down) = (up.clone(), down.clone());
+        tokio::spawn(async move {
+            if let Ok(server) = TcpStream::connect(upstream).await {
+                let _ = client.set_nodelay(true);
+                let _ = server.set_nodelay(true);
+                let (cr, cw) = client.into_split();
+                let (sr, sw) = server.into_split();
+                let epoch = Instant::now();
+                tokio::spawn(pipe(cr, sw, up, seed.wrapping_add(2 * n), epoch));
+                tokio::spawn(pipe(sr, cw, down, seed.wrapping_add(2 * n + 1), epoch));
             }
         });
-        Ok(TcpRelay { addr, task })
-    }
-
-    /// Where clients connect.
-    #[must_use]
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
     }
 }
 

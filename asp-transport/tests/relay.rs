@@ -8,7 +8,7 @@ use asp_core::{ChannelConfig, ChannelKind, Event, SessionConfig};
 use asp_transport::Connection;
 use asp_transport::identity::ServerIdentity;
 use asp_transport::quic::{self, QuicServer};
-use asp_transport::relay::{TcpRelay, UdpRelay};
+use asp_transport::relay::Relay;
 use asp_transport::tcp::{self, TcpServer};
 use asp_transport::token::TokenKey;
 use bytes::Bytes;
@@ -45,10 +45,9 @@ async fn quic_through_a_lossy_delaying_relay() {
     let server =
         QuicServer::bind("127.0.0.1:0".parse().unwrap(), &identity, TokenKey::new(&SECRET), SessionConfig::default())
             .unwrap();
-    let relay =
-        UdpRelay::start("127.0.0.1:0".parse().unwrap(), server.local_addr().unwrap(), path(0.05), path(0.05), 1)
-            .await
-            .unwrap();
+    let relay = Relay::udp("127.0.0.1:0".parse().unwrap(), server.local_addr().unwrap(), path(0.05), path(0.05), 1)
+        .await
+        .unwrap();
     let accepted = tokio::spawn(async move { (server.accept().await, server) });
     let token = TokenKey::new(&SECRET).issue("viewer", u64::MAX / 2);
     let client =
@@ -68,7 +67,7 @@ async fn tcp_through_a_delaying_relay() {
         TcpServer::bind("127.0.0.1:0".parse().unwrap(), &identity, TokenKey::new(&SECRET), SessionConfig::default())
             .await
             .unwrap();
-    let relay = TcpRelay::start("127.0.0.1:0".parse().unwrap(), server.local_addr().unwrap(), path(0.0), path(0.0), 2)
+    let relay = Relay::tcp("127.0.0.1:0".parse().unwrap(), server.local_addr().unwrap(), path(0.0), path(0.0), 2)
         .await
         .unwrap();
     let accepted = tokio::spawn(async move { (server.accept().await, server) });
