@@ -115,17 +115,8 @@ impl Rav1eEncoder {
 
 impl VideoEncoder for Rav1eEncoder {
     fn encode(&mut self, frame: &VideoFrame) -> Result<Option<EncodedVideo>, EncodeError> {
+        self.config.check_frame(frame)?;
         let img = &frame.image;
-        if (img.format, img.width, img.height) != (self.config.format, self.config.width, self.config.height) {
-            return Err(EncodeError::FrameMismatch {
-                expected_format: self.config.format,
-                expected_width: self.config.width,
-                expected_height: self.config.height,
-                actual_format: img.format,
-                actual_width: img.width,
-                actual_height: img.height,
-            });
-        }
         let mut f = self.ctx.new_frame();
         for (i, plane) in f.planes.iter_mut().enumerate() {
             plane.copy_from_raw_u8(&img.planes[i], img.plane_width(i), 1);

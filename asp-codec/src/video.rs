@@ -125,6 +125,25 @@ pub enum RateControl {
 }
 
 impl VideoEncoderConfig {
+    /// Checks that a frame has the format and size the encoder was opened for.
+    ///
+    /// # Errors
+    /// [`EncodeError::FrameMismatch`] naming both.
+    pub fn check_frame(&self, frame: &VideoFrame) -> Result<(), EncodeError> {
+        let img = &frame.image;
+        if (img.format, img.width, img.height) == (self.format, self.width, self.height) {
+            return Ok(());
+        }
+        Err(EncodeError::FrameMismatch {
+            expected_format: self.format,
+            expected_width: self.width,
+            expected_height: self.height,
+            actual_format: img.format,
+            actual_width: img.width,
+            actual_height: img.height,
+        })
+    }
+
     /// 4:2:0 at 2 Mbit/s and 30 frames per second, `veryfast`, keyframes only on request.
     #[must_use]
     pub fn new(codec: VideoCodec, width: u32, height: u32) -> Self {

@@ -133,20 +133,8 @@ impl SwsConverter {
             *p = plane.as_mut_ptr();
         }
         let dst_strides = self.plane_strides();
-        // SAFETY: `check` proved every buffer holds its plane's stride * rows for this size, and
-        // the context was made for exactly these formats and this size.
-        let rows = unsafe {
-            ffi::sws_scale(
-                self.ctx.as_mut_ptr(),
-                src_ptrs.as_ptr(),
-                src_strides.as_ptr(),
-                0,
-                self.height as i32,
-                dst_ptrs.as_ptr(),
-                dst_strides.as_ptr(),
-            )
-        };
-        if rows < 0 { Err(ConvertError::Ffmpeg(ffmpeg_next::Error::from(rows))) } else { Ok(()) }
+        // SAFETY: `check` proved every buffer holds its plane's stride * rows for this size.
+        unsafe { self.scale(&src_ptrs, &src_strides, &dst_ptrs, &dst_strides) }
     }
 
     /// Converts `src` into `dst`.
@@ -163,15 +151,32 @@ impl SwsConverter {
         let src_strides = self.plane_strides();
         let dst_ptrs = [dst.data.as_mut_ptr(), std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut()];
         let dst_strides = [dst.stride as i32, 0, 0, 0];
-        // SAFETY: as in `convert_to_yuv`: all buffers were checked against this definition.
+        // SAFETY: `check` proved every buffer holds its plane's stride * rows for this size.
+        unsafe { self.scale(&src_ptrs, &src_strides, &dst_ptrs, &dst_strides) }
+    }
+
+    /// Runs the context over whole pictures.
+    ///
+    /// # Safety
+    /// Every pointer must address a plane of at least its stride times this converter's height
+    /// bytes, in the formats the context was made for (what `check` establishes).
+    unsafe fn scale(
+        &mut self,
+        src: &[*const u8; 4],
+        src_strides: &[i32; 4],
+        dst: &[*mut u8; 4],
+        dst_strides: &[i32; 4],
+    ) -> Result<(), ConvertError> {
+        // SAFETY: the caller's contract; the context was made for exactly these formats and
+        // this size.
         let rows = unsafe {
             ffi::sws_scale(
                 self.ctx.as_mut_ptr(),
-                src_ptrs.as_ptr(),
+                src.as_ptr(),
                 src_strides.as_ptr(),
                 0,
                 self.height as i32,
-                dst_ptrs.as_ptr(),
+                dst.as_ptr(),
                 dst_strides.as_ptr(),
             )
         };

@@ -267,17 +267,8 @@ fn set_rate(enc: &mut codec::encoder::Encoder, bitrate_bps: u32, opened_fps: u32
 
 impl VideoEncoder for FfmpegVideoEncoder {
     fn encode(&mut self, frame: &VideoFrame) -> Result<Option<EncodedVideo>, EncodeError> {
+        self.config.check_frame(frame)?;
         let img = &frame.image;
-        if (img.format, img.width, img.height) != (self.config.format, self.config.width, self.config.height) {
-            return Err(EncodeError::FrameMismatch {
-                expected_format: self.config.format,
-                expected_width: self.config.width,
-                expected_height: self.config.height,
-                actual_format: img.format,
-                actual_width: img.width,
-                actual_height: img.height,
-            });
-        }
         let mut force = std::mem::take(&mut self.force_keyframe);
         if force && self.config.keyframe_burst_frames > 1 {
             // A fresh encoder starts with an IDR and a full burst buffer.
