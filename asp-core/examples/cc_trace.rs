@@ -1,39 +1,18 @@
 //! Prints a per-second trace of the rate controller over a variable-capacity path (RFC 8867
-//! §5.1 shape): capacity, target, received rate, queuing delay, path class.
+//! §5.1 shape): capacity, target, received rate, queuing delay, path class, and FEC.
+//!
+//! ```text
+//! cargo run --release -p asp-core --example cc_trace [-- LOSS]
+//! ```
 
 use std::time::Duration;
 
-use asp_core::sim::{Change, Flow, LinkProfile, Scenario, Side, Tick, Traffic};
-use asp_core::{ChannelConfig, ChannelKind, SessionConfig};
+use asp_core::sim::Tick;
+use asp_core::sim::library::variable_capacity;
 
 fn main() {
     let loss: f64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(0.0);
-    let cap =
-        |bps: u64| LinkProfile { loss, queue_bytes: 300_000, ..LinkProfile::with_rate(Duration::from_millis(50), bps) };
-    let flows = vec![Flow {
-        name: "video".into(),
-        from: Side::Server,
-        channel: ChannelConfig::for_kind(ChannelKind::Display),
-        traffic: Traffic::AdaptiveFrames { fps: 30, deadline: Duration::from_millis(400) },
-        start: Duration::ZERO,
-        stop: None,
-    }];
-    let config = |seed| SessionConfig { target_rate_bps: 500_000, rng_seed: seed, ..SessionConfig::default() };
-    let sc = Scenario {
-        name: "5.1".into(),
-        duration: Duration::from_secs(100),
-        seed: 1,
-        client: config(1),
-        server: config(2),
-        uplink: LinkProfile::with_rate(Duration::from_millis(50), 10_000_000),
-        downlink: cap(1_000_000),
-        flows,
-        changes: vec![
-            (Duration::from_secs(40), Change::Downlink(cap(2_500_000))),
-            (Duration::from_secs(60), Change::Downlink(cap(600_000))),
-            (Duration::from_secs(80), Change::Downlink(cap(1_000_000))),
-        ],
-    };
+    let sc = variable_capacity(loss, 1);
     let mut last_bytes = 0;
     let mut tick = |t: &Tick<'_>| {
         let link = t.pair.downlink.stats();
@@ -72,5 +51,5 @@ fn main() {
     let r = sc.run_with_progress(Duration::from_secs(1), &mut tick).unwrap();
     let v = r.flow("video").unwrap();
     println!("frames sent {} delivered {} dropped {} late {}", v.sent, v.delivered, v.dropped, v.late);
-    println!("client {:?}\nserver {:?}\nlink {:?}", r.client, r.server, r.downlink);
+    println!("final estimate {:?}\nbottleneck {:?}", r.server.rate, r.downlink);
 }

@@ -5,46 +5,14 @@
 
 use std::time::Duration;
 
-use asp_core::sim::{Change, Flow, LinkProfile, Report, Scenario, Side, Traffic};
-use asp_core::{ChannelConfig, ChannelKind, NetworkClass, SessionConfig};
+use asp_core::NetworkClass;
+use asp_core::sim::{Report, library};
 
-const ONE_WAY: Duration = Duration::from_millis(50);
-
-fn link(bps: u64, loss: f64) -> LinkProfile {
-    LinkProfile { loss, queue_bytes: 300_000, ..LinkProfile::with_rate(ONE_WAY, bps) }
-}
-
-fn video() -> Flow {
-    Flow {
-        name: "video".into(),
-        from: Side::Server,
-        channel: ChannelConfig::for_kind(ChannelKind::Display),
-        traffic: Traffic::AdaptiveFrames { fps: 30, deadline: Duration::from_millis(400) },
-        start: Duration::ZERO,
-        stop: None,
-    }
-}
+const ONE_WAY: Duration = library::RATE_CONTROL_ONE_WAY;
 
 /// 1 -> 2.5 -> 0.6 -> 1 Mbit/s at 0, 40, 60, 80 s; 100 s.
 fn variable_capacity(loss: f64, seed: u64) -> Report {
-    let config = |seed| SessionConfig { target_rate_bps: 500_000, rng_seed: seed, ..SessionConfig::default() };
-    Scenario {
-        name: "variable capacity".into(),
-        duration: Duration::from_secs(100),
-        seed,
-        client: config(seed),
-        server: config(seed + 1),
-        uplink: LinkProfile::with_rate(ONE_WAY, 10_000_000),
-        downlink: link(1_000_000, loss),
-        flows: vec![video()],
-        changes: vec![
-            (Duration::from_secs(40), Change::Downlink(link(2_500_000, loss))),
-            (Duration::from_secs(60), Change::Downlink(link(600_000, loss))),
-            (Duration::from_secs(80), Change::Downlink(link(1_000_000, loss))),
-        ],
-    }
-    .run()
-    .unwrap()
+    library::variable_capacity(loss, seed).run().unwrap()
 }
 
 fn utilization(r: &Report) -> f64 {
@@ -92,18 +60,7 @@ fn random_loss_is_not_answered_with_a_lower_rate() {
 #[test]
 fn a_capacity_drop_is_followed_within_a_second() {
     // Trace the target after the drop to 600 kbit/s at 60 s.
-    let config = |seed| SessionConfig { target_rate_bps: 500_000, rng_seed: seed, ..SessionConfig::default() };
-    let sc = Scenario {
-        name: "drop".into(),
-        duration: Duration::from_secs(70),
-        seed: 3,
-        client: config(3),
-        server: config(4),
-        uplink: LinkProfile::with_rate(ONE_WAY, 10_000_000),
-        downlink: link(2_500_000, 0.0),
-        flows: vec![video()],
-        changes: vec![(Duration::from_secs(60), Change::Downlink(link(600_000, 0.0)))],
-    };
+    let sc = library::capacity_steps("drop", &[(0, 2_500_000), (60, 600_000)], 70, 0.0, 3);
     let mut below_at = None;
     let mut before_drop = 0;
     let mut tick = |t: &asp_core::sim::Tick<'_>| {

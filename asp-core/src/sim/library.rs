@@ -8,7 +8,7 @@ use crate::channel::{ChannelConfig, ChannelKind};
 use crate::config::SessionConfig;
 use crate::sim::link::{BurstLoss, LinkProfile};
 use crate::sim::pair::Side;
-use crate::sim::scenario::{Flow, Scenario, Traffic};
+use crate::sim::scenario::{Change, Flow, Scenario, Traffic};
 use crate::sim::shared::{FlowKind, SharedFlow, SharedScenario};
 
 /// A flow on a channel of `kind`'s default configuration, active for the whole run.
@@ -115,6 +115,56 @@ pub fn hostile_reliable(seed: u64) -> Scenario {
         },
     ];
     fixed_rate("reliable", seed, link, 3_500_000, 60, flows)
+}
+
+/// One-way delay of the rate-control scenarios.
+pub const RATE_CONTROL_ONE_WAY: Duration = Duration::from_millis(50);
+
+/// 30 fps video whose frames follow the sender's media budget, 400 ms deadline.
+#[must_use]
+pub fn adaptive_video() -> Flow {
+    flow(
+        "video",
+        Side::Server,
+        ChannelKind::Display,
+        Traffic::AdaptiveFrames { fps: 30, deadline: Duration::from_millis(400) },
+    )
+}
+
+/// Rate control over a downlink whose capacity steps through `steps` (seconds, bits per
+/// second; the first applies from the start), 50 ms each way, a 300 kB queue and `loss`;
+/// sessions start at 500 kbit/s.
+#[must_use]
+pub fn capacity_steps(name: &str, steps: &[(u64, u64)], secs: u64, loss: f64, seed: u64) -> Scenario {
+    let link = |bps| LinkProfile { loss, queue_bytes: 300_000, ..LinkProfile::with_rate(RATE_CONTROL_ONE_WAY, bps) };
+    let config = |seed| SessionConfig { target_rate_bps: 500_000, rng_seed: seed, ..SessionConfig::default() };
+    Scenario {
+        name: name.into(),
+        duration: Duration::from_secs(secs),
+        seed,
+        client: config(seed),
+        server: config(seed + 1),
+        uplink: LinkProfile::with_rate(RATE_CONTROL_ONE_WAY, 10_000_000),
+        downlink: link(steps.first().map_or(1_000_000, |s| s.1)),
+        flows: vec![adaptive_video()],
+        changes: steps
+            .iter()
+            .skip(1)
+            .map(|&(at, bps)| (Duration::from_secs(at), Change::Downlink(link(bps))))
+            .collect(),
+    }
+}
+
+/// RFC 8867 §5.1's shape on two sessions: 1 -> 2.5 -> 0.6 -> 1 Mbit/s at 0, 40, 60, 80 s.
+#[must_use]
+pub fn variable_capacity(loss: f64, seed: u64) -> Scenario {
+    capacity_steps(
+        "variable capacity",
+        &[(0, 1_000_000), (40, 2_500_000), (60, 600_000), (80, 1_000_000)],
+        100,
+        loss,
+        seed,
+    )
 }
 
 /// A flow of a shared-bottleneck scenario.
