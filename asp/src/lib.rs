@@ -1,0 +1,13 @@
+//! # asp: the ASP SDK's pipelines
+//!
+//! The crate users call. A [`server`] captures a [`source::FrameSource`], tracks damage and the
+//! scene, encodes on its own thread with the rate controller's bitrate, and streams over an
+//! [`asp_transport`] connection; it applies the client's input through a
+//! [`source::InputInjector`]. A [`client`] decodes on its own thread and hands pictures to a
+//! [`sink::FrameSink`], sends input, measures glass-to-glass and click-to-photon latency, and
+//! reports stalls to the server. [`bench`] runs both through the network emulator and scores
+//! what the client showed; the `asp` binary wraps it all (`asp demo`, `serve`, `connect`,
+//! `bench`).
+
+pub mod proto;
+pub mod source;

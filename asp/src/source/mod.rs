@@ -1,0 +1,74 @@
+//! Where the server's pictures come from, and where the client's input goes on the server.
+//!
+//! A [`FrameSource`] hands out one BGRA picture per call; the server's capture thread paces
+//! the calls at the frame rate. An [`InputInjector`] applies the client's input events to
+//! whatever the source shows. Implementations: [`synth`] (asp-codec's synthetic scenes, which
+//! also answer input so click-to-photon is measurable anywhere), [`y4m`] (a recording, for
+//! researchers' own sequences) and, on Linux, [`crate::x11`] (a real X11 screen with MIT-SHM
+//! capture and XTEST injection).
+
+use asp_codec::RgbaImage;
+
+use crate::proto::input::InputEvent;
+
+pub mod synth;
+pub mod y4m;
+
+/// Why a capture failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SourceError {
+    /// The source has nothing more (a file's end).
+    #[error("the source has ended")]
+    Ended,
+    /// Reading or capturing failed.
+    #[error("capture failed: {0}")]
+    Capture(String),
+    /// Reading a file failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// One captured picture.
+#[derive(Debug, Clone)]
+pub struct Captured {
+    /// The picture, BGRA or RGBA.
+    pub image: RgbaImage,
+    /// The newest input sequence number applied before this capture (0: none). The server
+    /// reports it on the first frame whose content changed after that input.
+    pub input_applied: u64,
+}
+
+/// A picture source. Calls come from the server's capture thread.
+pub trait FrameSource: Send {
+    /// Width and height of the pictures, in pixels (even, as the encoders need).
+    fn size(&self) -> (u32, u32);
+
+    /// Takes the next picture.
+    ///
+    /// # Errors
+    /// [`SourceError::Ended`] at a file's end; [`SourceError::Capture`] when the screen can no
+    /// longer be read.
+    fn capture(&mut self) -> Result<Captured, SourceError>;
+}
+
+/// Why an input event could not be applied.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InjectError {
+    /// The target refused or lost its connection.
+    #[error("input injection failed: {0}")]
+    Failed(String),
+    /// The event has no meaning for this target (a keysym with no key, say).
+    #[error("input event not supported here: {0}")]
+    Unsupported(String),
+}
+
+/// Applies input events on the server. Calls come from the server's input thread, in order.
+pub trait InputInjector: Send {
+    /// Applies one event; `seq` is its sequence number (see [`Captured::input_applied`]).
+    ///
+    /// # Errors
+    /// [`InjectError`]; the server counts it and goes on.
+    fn inject(&mut self, seq: u64, event: &InputEvent) -> Result<(), InjectError>;
+}
