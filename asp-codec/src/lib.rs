@@ -13,7 +13,8 @@
 //!
 //! The client runs a [`VideoDecoder`] and converts back to RGBA. [`negotiate`] picks the codec
 //! from what both ends probed; [`audio`] carries Opus. [`synth`] makes deterministic screen
-//! content for tests and benches, and [`quality`] measures what a round trip lost, per plane.
+//! content for tests and benches, and [`quality`] measures what a round trip lost, per plane. [`y4m`] reads and writes
+//! YUV4MPEG2 files, what external quality tools (FFmpeg, VMAF) take.
 //!
 //! ```no_run
 //! use asp_codec::{ffmpeg::FfmpegVideoEncoder, VideoEncoder, VideoEncoderConfig, VideoCodec};
@@ -48,6 +49,7 @@ pub mod scene;
 pub mod skip;
 pub mod synth;
 mod video;
+pub mod y4m;
 
 pub use frame::{ChannelOrder, EncodedVideo, RgbaImage, VideoFrame, YuvFormat, YuvImage};
 pub use video::{
