@@ -13,8 +13,8 @@
 //!
 //! The client runs a [`VideoDecoder`] and converts back to RGBA. [`negotiate`] picks the codec
 //! from what both ends probed; [`audio`] carries Opus. [`synth`] makes deterministic screen
-//! content for tests and benches, and [`quality`] measures what a round trip lost, per plane. [`y4m`] reads and writes
-//! YUV4MPEG2 files, what external quality tools (FFmpeg, VMAF) take.
+//! content for tests and benches, and [`quality`] measures what a round trip lost, per plane.
+//! [`y4m`] reads and writes YUV4MPEG2 files, what external quality tools (FFmpeg, VMAF) take.
 //!
 //! ```no_run
 //! use asp_codec::{ffmpeg::FfmpegVideoEncoder, VideoEncoder, VideoEncoderConfig, VideoCodec};
