@@ -95,6 +95,19 @@ pub enum ControlMessage {
     StatsReport(StatsReport),
     /// A stall seen by the client.
     StallReport(StallReport),
+    /// Asks the peer for its clock, to estimate the offset between the two clocks (as NTP
+    /// does: offset = peer time - (probe sent + echo received) / 2).
+    TimeProbe {
+        /// When the probe left, µs on the sender's clock.
+        sent_us: u64,
+    },
+    /// The answer to a [`ControlMessage::TimeProbe`].
+    TimeEcho {
+        /// The probe's `sent_us`, returned unchanged.
+        probe_us: u64,
+        /// When the answer left, µs on the answering end's clock.
+        peer_us: u64,
+    },
 }
 
 impl ControlMessage {

@@ -1,0 +1,250 @@
+//! The client's pipeline:
+//!
+//! ```text
+//! session task ──(bounded queue)──> decode thread ──> FrameSink
+//!   display messages, drops,          decoder, latency,
+//!   clock echoes, input out           stall detector
+//! ```
+//!
+//! The jitter policy favours latency: a picture is handed to the sink the moment it is
+//! decoded, with no playout buffer. When the decoder falls behind and its queue is full, the
+//! arriving frame is discarded, a keyframe is requested and decoding resumes at that keyframe
+//! (a P-frame without its reference would show garbage).
+
+mod decode;
+mod session;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use asp_transport::Connection;
+use tokio::sync::mpsc;
+
+use crate::clock::Clock;
+use crate::clock_sync::ClockSync;
+use crate::metrics::{LatencyHistogram, LatencySummary};
+use crate::proto::input::InputEvent;
+use crate::sink::FrameSink;
+use crate::stall::StallDetector;
+
+/// How the client runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// Frames that may wait for the decoder before arrivals are discarded (1..=256).
+    pub decode_queue: usize,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self { decode_queue: 16 }
+    }
+}
+
+/// Why the client could not start or act.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// A configuration value out of range.
+    #[error("invalid client configuration: {0}")]
+    Config(String),
+    /// The session has ended.
+    #[error("the session has ended")]
+    Ended,
+    /// The engine refused to open the input channel.
+    #[error("could not open the input channel: {0}")]
+    Open(#[from] asp_core::OpenError),
+}
+
+/// Counters and latency figures of a client, as a snapshot.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct ClientStats {
+    /// Display messages received whole.
+    pub frames_received: u64,
+    /// Pictures decoded and handed to the sink.
+    pub frames_shown: u64,
+    /// Display frames the engine dropped (late, lost) and told us about.
+    pub frames_dropped: u64,
+    /// Frames discarded because the decoder was behind or waiting for a keyframe.
+    pub frames_discarded: u64,
+    /// Display messages whose header did not parse.
+    pub bad_frames: u64,
+    /// Decoder failures.
+    pub decode_errors: u64,
+    /// Keyframe requests this client sent (the engine sends more on its own after losses).
+    pub keyframe_requests: u64,
+    /// Display bytes received.
+    pub video_bytes: u64,
+    /// Mean decode time, µs.
+    pub decode_us_mean: f64,
+    /// Capture to decoded, ms.
+    pub glass_to_glass: LatencySummary,
+    /// Input sent to first picture showing it, ms.
+    pub click_to_photon: LatencySummary,
+    /// Input events sent.
+    pub inputs_sent: u64,
+    /// Stalls noticed and reported.
+    pub stalls: u64,
+    /// Server clock minus client clock, µs, and the estimate's error bound.
+    pub clock_offset_us: Option<(i64, u64)>,
+    /// Newest frame id shown.
+    pub last_frame_id: u64,
+    /// Round-trip time, ms.
+    pub rtt_ms: f64,
+    /// The session's receive rate estimate, kbit/s.
+    pub receive_kbps: f64,
+    /// Loss rate the session measured.
+    pub loss: f64,
+}
+
+/// State shared by the session task and the decode thread.
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) stats: ClientStats,
+    pub(crate) glass_to_glass: LatencyHistogram,
+    pub(crate) click_to_photon: LatencyHistogram,
+    pub(crate) stall: StallDetector,
+    pub(crate) clock_sync: ClockSync,
+    /// Inputs sent and not yet seen answered: (seq, sent µs).
+    pub(crate) pending_inputs: std::collections::VecDeque<(u64, u64)>,
+    pub(crate) decode_us_total: u64,
+    /// What the decoder is doing, for stall reports.
+    pub(crate) decoder_state: String,
+    /// A frame was discarded before decoding: wait for a keyframe.
+    pub(crate) needs_resync: bool,
+}
+
+/// Inputs remembered for click-to-photon while unanswered.
+pub(crate) const MAX_PENDING_INPUTS: usize = 4096;
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) clock: Clock,
+    pub(crate) inner: Mutex<Inner>,
+}
+
+impl Shared {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[derive(Debug)]
+pub(crate) enum Command {
+    Input(crate::proto::input::InputMessage),
+    Close,
+}
+
+/// A running client.
+#[derive(Debug)]
+pub struct ClientSession {
+    shared: Arc<Shared>,
+    commands: mpsc::UnboundedSender<Command>,
+    next_seq: AtomicU64,
+    task: tokio::task::JoinHandle<()>,
+    decoder: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ClientSession {
+    /// Starts receiving on `connection`, handing pictures to `sink`. Must be called inside a
+    /// tokio runtime, before anything else takes the connection's events.
+    ///
+    /// # Errors
+    /// [`ClientError`] when the configuration is out of range or the input channel cannot
+    /// be opened.
+    pub async fn start(
+        connection: Connection,
+        sink: Box<dyn FrameSink>,
+        config: ClientConfig,
+        clock: Clock,
+    ) -> Result<Self, ClientError> {
+        if !(1..=256).contains(&config.decode_queue) {
+            return Err(ClientError::Config("decode_queue must be 1..=256".into()));
+        }
+        let input = connection
+            .open_channel(asp_core::ChannelConfig::for_kind(asp_core::ChannelKind::Input))
+            .await
+            .map_err(|_| ClientError::Ended)??;
+        let shared = Arc::new(Shared {
+            clock,
+            inner: Mutex::new(Inner {
+                stats: ClientStats::default(),
+                glass_to_glass: LatencyHistogram::new(),
+                click_to_photon: LatencyHistogram::new(),
+                stall: StallDetector::new(),
+                clock_sync: ClockSync::new(),
+                pending_inputs: std::collections::VecDeque::new(),
+                decode_us_total: 0,
+                decoder_state: "waiting for the first frame".into(),
+                needs_resync: false,
+            }),
+        });
+        let (frames_tx, frames_rx) = std::sync::mpsc::sync_channel(config.decode_queue);
+        let (control_tx, control_rx) = mpsc::unbounded_channel();
+        let (commands, commands_rx) = mpsc::unbounded_channel();
+        let decoder = {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("asp-decode".into())
+                .spawn(move || decode::run(&frames_rx, sink, &shared, &control_tx))
+                .map_err(|e| ClientError::Config(e.to_string()))?
+        };
+        let task = tokio::spawn(session::run(connection, input, frames_tx, control_rx, commands_rx, shared.clone()));
+        Ok(ClientSession { shared, commands, next_seq: AtomicU64::new(1), task, decoder: Some(decoder) })
+    }
+
+    /// Sends an input event; returns its sequence number.
+    ///
+    /// # Errors
+    /// [`ClientError::Ended`] once the session is over.
+    pub fn send_input(&self, event: InputEvent) -> Result<u64, ClientError> {
+        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+        let now = self.shared.clock.now_us();
+        {
+            let mut inner = self.shared.lock();
+            inner.stall.on_input_sent(seq, now);
+            if inner.pending_inputs.len() == MAX_PENDING_INPUTS {
+                inner.pending_inputs.pop_front();
+            }
+            inner.pending_inputs.push_back((seq, now));
+            inner.stats.inputs_sent += 1;
+        }
+        let message = crate::proto::input::InputMessage { seq, event };
+        self.commands.send(Command::Input(message)).map_err(|_| ClientError::Ended)?;
+        Ok(seq)
+    }
+
+    /// A snapshot of the counters and latency summaries.
+    #[must_use]
+    pub fn stats(&self) -> ClientStats {
+        let inner = self.shared.lock();
+        let mut stats = inner.stats.clone();
+        stats.glass_to_glass = inner.glass_to_glass.summary();
+        stats.click_to_photon = inner.click_to_photon.summary();
+        stats.stalls = inner.stall.stalls();
+        stats.clock_offset_us = inner.clock_sync.offset();
+        stats
+    }
+
+    /// The latency histograms: glass-to-glass and click-to-photon (for CDF plots).
+    #[must_use]
+    pub fn histograms(&self) -> (LatencyHistogram, LatencyHistogram) {
+        let inner = self.shared.lock();
+        (inner.glass_to_glass.clone(), inner.click_to_photon.clone())
+    }
+
+    /// Whether the session has ended.
+    #[must_use]
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+
+    /// Closes the session and waits for the decoder to drain.
+    pub async fn stop(mut self) -> ClientStats {
+        let _ = self.commands.send(Command::Close);
+        let _ = (&mut self.task).await;
+        if let Some(d) = self.decoder.take() {
+            let _ = tokio::task::spawn_blocking(move || d.join()).await;
+        }
+        self.stats()
+    }
+}

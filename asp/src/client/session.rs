@@ -1,0 +1,183 @@
+//! The client's session task: display messages to the decoder, input out, clock probes,
+//! statistics and stall reports to the server.
+
+use std::sync::Arc;
+use std::sync::mpsc::{SyncSender, TrySendError};
+use std::time::Duration;
+
+use asp_core::wire::control::{ControlMessage, KeyframeReason, StallReport, StatsReport};
+use asp_core::{ChannelId, ChannelKind, Event};
+use asp_transport::Connection;
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use super::decode::{Arrived, DecoderNews};
+use super::{Command, Shared};
+use crate::proto::display::FrameHeader;
+
+/// How often the task wakes to probe the clock, look for stalls and report.
+const TICK: Duration = Duration::from_millis(50);
+/// Clock probes: every tick for the first second (a quick first estimate), then every second.
+const FAST_PROBES: u32 = 20;
+const PROBE_EVERY_TICKS: u32 = 20;
+/// Statistics to the server every second.
+const REPORT_EVERY_TICKS: u32 = 20;
+
+struct Task {
+    connection: Connection,
+    input: ChannelId,
+    display: Option<ChannelId>,
+    frames: Option<SyncSender<Arrived>>,
+    shared: Arc<Shared>,
+    ticks: u32,
+    last_report: (u64, u64, u64),
+}
+
+/// Runs until the server closes, the carrier fails or the application closes.
+pub(super) async fn run(
+    connection: Connection,
+    input: ChannelId,
+    frames: SyncSender<Arrived>,
+    mut news: mpsc::UnboundedReceiver<DecoderNews>,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    shared: Arc<Shared>,
+) {
+    let mut task =
+        Task { connection, input, display: None, frames: Some(frames), shared, ticks: 0, last_report: (0, 0, 0) };
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            event = task.connection.next_event() => match event {
+                Some(Event::Closed(_)) | None => break,
+                Some(e) => task.on_event(e),
+            },
+            Some(n) = news.recv() => match n {
+                DecoderNews::NeedKeyframe(reason) => task.request_keyframe(reason),
+            },
+            command = commands.recv() => match command {
+                Some(Command::Input(message)) => {
+                    if task.connection.send(task.input, Bytes::from(message.encode()), None).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Command::Close) | None => {
+                    task.connection.close(asp_core::CloseCode::USER, "client closed");
+                    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+                        while task.connection.next_event().await.is_some() {}
+                    })
+                    .await;
+                    break;
+                }
+            },
+            _ = tick.tick() => task.on_tick().await,
+        }
+    }
+    // Dropping the sender ends the decode thread once it has drained its queue.
+    task.frames = None;
+}
+
+impl Task {
+    fn on_event(&mut self, event: Event) {
+        match event {
+            Event::ChannelOpened { id, config } if config.kind == ChannelKind::Display => self.display = Some(id),
+            Event::Message { channel, data, .. } if Some(channel) == self.display => self.on_display(data),
+            Event::MessageDropped { channel, .. } if Some(channel) == self.display => {
+                let mut inner = self.shared.lock();
+                inner.stats.frames_dropped += 1;
+                inner.stall.on_display_activity();
+            }
+            Event::Control(ControlMessage::TimeEcho { probe_us, peer_us }) => {
+                let now = self.shared.clock.now_us();
+                self.shared.lock().clock_sync.on_echo(probe_us, peer_us, now);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_display(&mut self, data: Bytes) {
+        let len = data.len() as u64;
+        let (header, bitstream) = match FrameHeader::decode(data) {
+            Ok(parts) => parts,
+            Err(_) => {
+                self.shared.lock().stats.bad_frames += 1;
+                return;
+            }
+        };
+        {
+            let mut inner = self.shared.lock();
+            inner.stats.frames_received += 1;
+            inner.stats.video_bytes += len;
+            inner.stall.on_display_activity();
+        }
+        let Some(frames) = &self.frames else { return };
+        match frames.try_send(Arrived { header, bitstream }) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                let mut inner = self.shared.lock();
+                inner.stats.frames_discarded += 1;
+                let first = !inner.needs_resync;
+                inner.needs_resync = true;
+                drop(inner);
+                if first {
+                    self.request_keyframe(KeyframeReason::FrameLost);
+                }
+            }
+            Err(TrySendError::Disconnected(_)) => self.frames = None,
+        }
+    }
+
+    fn request_keyframe(&self, reason: KeyframeReason) {
+        if let Some(channel) = self.display {
+            self.shared.lock().stats.keyframe_requests += 1;
+            let _ = self.connection.send_control(ControlMessage::KeyframeRequest { channel, reason });
+        }
+    }
+
+    async fn on_tick(&mut self) {
+        self.ticks += 1;
+        let now = self.shared.clock.now_us();
+        if self.ticks <= FAST_PROBES || self.ticks % PROBE_EVERY_TICKS == 0 {
+            let _ = self.connection.send_control(ControlMessage::TimeProbe { sent_us: now });
+        }
+        let Ok((session, _)) = self.connection.stats().await else { return };
+        let rtt_us = u64::try_from(session.rtt.smoothed.as_micros()).unwrap_or(u64::MAX);
+        let estimate = session.rate.unwrap_or_default();
+        let stall = {
+            let mut inner = self.shared.lock();
+            inner.stats.rtt_ms = rtt_us as f64 / 1000.0;
+            inner.stats.loss = session.loss_rate;
+            inner.stats.receive_kbps = estimate.received_bps as f64 / 1000.0;
+            inner.stall.poll(now, rtt_us).map(|s| (s, inner.decoder_state.clone()))
+        };
+        if let Some((stall, decoder_state)) = stall {
+            let report = StallReport {
+                kind: stall.kind,
+                duration_ms: u32::try_from(stall.duration_us / 1000).unwrap_or(u32::MAX),
+                estimate_kbps: u32::try_from(estimate.target_bps / 1000).unwrap_or(u32::MAX),
+                loss_ppm: (session.loss_rate * 1e6) as u32,
+                queue_ms: u32::try_from(estimate.queue_delay.as_millis()).unwrap_or(u32::MAX),
+                decoder_state,
+            };
+            let _ = self.connection.send_control(ControlMessage::StallReport(report));
+        }
+        if self.ticks % REPORT_EVERY_TICKS == 0 {
+            let report = {
+                let inner = self.shared.lock();
+                let s = &inner.stats;
+                let shown = s.frames_shown - self.last_report.0;
+                let dropped = (s.frames_dropped + s.frames_discarded) - self.last_report.1;
+                self.last_report = (s.frames_shown, s.frames_dropped + s.frames_discarded, 0);
+                StatsReport {
+                    rtt_micros: u32::try_from(rtt_us).unwrap_or(u32::MAX),
+                    loss_ppm: (session.loss_rate * 1e6) as u32,
+                    receive_kbps: u32::try_from(estimate.received_bps / 1000).unwrap_or(u32::MAX),
+                    frames_shown: u32::try_from(shown).unwrap_or(u32::MAX),
+                    frames_dropped: u32::try_from(dropped).unwrap_or(u32::MAX),
+                    decode_micros: s.decode_us_mean as u32,
+                }
+            };
+            let _ = self.connection.send_control(ControlMessage::StatsReport(report));
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! The capture thread: takes a picture every frame interval and leaves it in the mailbox.
+
+use super::{RawFrame, Shared};
+use crate::mailbox::Mailbox;
+use crate::source::{FrameSource, SourceError};
+
+/// Captures at `rate` frames per second until stopped, the source ends or fails.
+pub(super) fn run(mut source: Box<dyn FrameSource>, mailbox: &Mailbox<RawFrame>, shared: &Shared, rate: u32) {
+    let interval = 1_000_000 / u64::from(rate.max(1));
+    let mut next = shared.clock.now_us();
+    let mut id = 0u64;
+    while !shared.stopped() {
+        shared.clock.sleep_until(next);
+        let capture_us = shared.clock.now_us();
+        // A capture that overran skips the ticks it missed instead of bursting to catch up.
+        next = (next + interval).max(capture_us.saturating_sub(interval / 2) + interval);
+        match source.capture() {
+            Ok(captured) => {
+                id += 1;
+                let replaced = mailbox.put(RawFrame { id, capture_us, captured });
+                let mut stats = shared.stats();
+                stats.frames_captured += 1;
+                stats.frames_dropped_behind += u64::from(replaced);
+            }
+            Err(SourceError::Ended) => {
+                shared.stats().source_ended = true;
+                break;
+            }
+            Err(e) => {
+                shared.stats().pipeline_errors.push(format!("capture: {e}"));
+                break;
+            }
+        }
+    }
+    mailbox.close();
+}

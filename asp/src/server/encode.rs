@@ -1,0 +1,206 @@
+//! The encode thread: damage, scene, skip gate, conversion and encoding, one picture at a
+//! time, always the newest one the capture thread left.
+
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use asp_codec::damage::DamageTracker;
+use asp_codec::ffmpeg::FfmpegVideoEncoder;
+use asp_codec::scene::{SceneClass, SceneClassifier, SceneSettings};
+use asp_codec::skip::SkipGate;
+use asp_codec::{RateControl, VideoEncoder, VideoEncoderConfig, VideoFrame, YuvFormat, YuvImage, convert};
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use super::{RawFrame, ServerConfig, Shared};
+use crate::mailbox::Mailbox;
+use crate::proto::display::FrameHeader;
+
+/// Side of a damage tile, in pixels.
+const DAMAGE_TILE: u32 = 32;
+/// A bitrate change smaller than this share is not worth telling the encoder.
+const BITRATE_STEP: f64 = 0.05;
+
+/// An encoded display frame on its way to the session.
+#[derive(Debug)]
+pub(super) struct Outgoing {
+    pub(super) message: Bytes,
+}
+
+/// What the encoder needs to remember of a picture until its packet comes out.
+#[derive(Debug, Clone, Copy)]
+struct InFlight {
+    id: u64,
+    capture_us: u64,
+    changed: bool,
+    input_applied: u64,
+}
+
+struct Encoder {
+    encoder: FfmpegVideoEncoder,
+    settings: SceneSettings,
+    bitrate: u32,
+    frame: VideoFrame,
+}
+
+struct State<'a> {
+    config: &'a ServerConfig,
+    damage: DamageTracker,
+    classifier: SceneClassifier,
+    gate: SkipGate,
+    encoder: Option<Encoder>,
+    in_flight: VecDeque<InFlight>,
+    answered: u64,
+    encode_us_total: u64,
+}
+
+/// Encodes what the mailbox holds until it closes or the session stops.
+pub(super) fn run(mailbox: &Mailbox<RawFrame>, out: &mpsc::Sender<Outgoing>, shared: &Shared, config: &ServerConfig) {
+    let mut state = State {
+        config,
+        damage: DamageTracker::new(DAMAGE_TILE),
+        classifier: SceneClassifier::new(),
+        gate: SkipGate::for_rate(config.start_bitrate_bps, config.frame_rate),
+        encoder: None,
+        in_flight: VecDeque::new(),
+        answered: 0,
+        encode_us_total: 0,
+    };
+    while !shared.stopped() {
+        let Some(raw) = mailbox.take(Duration::from_millis(50)) else {
+            if mailbox.is_closed() {
+                break;
+            }
+            continue;
+        };
+        match state.process(raw, shared) {
+            Ok(Some(outgoing)) => {
+                if out.blocking_send(outgoing).is_err() {
+                    break;
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                shared.stats().pipeline_errors.push(format!("encode: {e}"));
+                break;
+            }
+        }
+    }
+}
+
+fn scene_name(class: SceneClass) -> &'static str {
+    match class {
+        SceneClass::Office => "office",
+        SceneClass::Video => "video",
+        SceneClass::ThreeD => "3d",
+    }
+}
+
+impl State<'_> {
+    fn open(&self, settings: SceneSettings, bitrate: u32, width: u32, height: u32) -> Result<Encoder, String> {
+        let office = matches!(settings.rate, RateControl::CappedQuality { .. });
+        let config = VideoEncoderConfig {
+            format: settings.format,
+            bitrate_bps: bitrate,
+            frame_rate: self.config.frame_rate,
+            preset: self.config.preset,
+            rate: settings.rate,
+            // A second of bits for the first picture of text makes it sharp at once; motion
+            // does not need it (see asp_codec::RateControl).
+            keyframe_burst_frames: if office { self.config.frame_rate.min(60) } else { 0 },
+            threads: self.config.encoder_threads,
+            ..VideoEncoderConfig::new(self.config.codec, width, height)
+        };
+        let encoder = FfmpegVideoEncoder::open(&config).map_err(|e| e.to_string())?;
+        let frame = VideoFrame { image: YuvImage::black(settings.format, width, height), pts_us: 0, frame_id: 0 };
+        Ok(Encoder { encoder, settings, bitrate, frame })
+    }
+
+    fn target(&self, shared: &Shared) -> u32 {
+        let target = shared.target_bps.load(Ordering::Relaxed);
+        u32::try_from(target).unwrap_or(u32::MAX).clamp(50_000, self.config.max_bitrate_bps)
+    }
+
+    fn process(&mut self, raw: RawFrame, shared: &Shared) -> Result<Option<Outgoing>, String> {
+        let started = shared.clock.now_us();
+        let image = &raw.captured.image;
+        let damage = self.damage.update(image);
+        let changed = !damage.is_empty();
+        let class = self.config.scene.unwrap_or_else(|| self.classifier.update(&damage));
+        let settings = class.settings(self.config.yuv444);
+        let bitrate = self.target(shared);
+        let keyframe = shared.keyframe.swap(false, Ordering::Relaxed);
+
+        let reopen = self.encoder.as_ref().is_none_or(|e| {
+            e.settings.format != settings.format
+                || e.settings.rate != settings.rate
+                || (e.frame.image.width, e.frame.image.height) != (image.width, image.height)
+        });
+        if reopen {
+            self.encoder = Some(self.open(settings, bitrate, image.width, image.height)?);
+            self.gate = SkipGate::for_rate(bitrate, self.config.frame_rate);
+            self.in_flight.clear();
+        }
+        let Some(enc) = self.encoder.as_mut() else { return Ok(None) };
+        let moved = (f64::from(bitrate) - f64::from(enc.bitrate)).abs() / f64::from(enc.bitrate);
+        if moved >= BITRATE_STEP && enc.encoder.set_bitrate(bitrate).is_ok() {
+            enc.bitrate = bitrate;
+            self.gate = SkipGate::for_rate(bitrate, self.config.frame_rate);
+        }
+        if !reopen && !keyframe && !self.gate.should_encode(changed) {
+            let mut stats = shared.stats();
+            stats.frames_skipped += 1;
+            stats.scene = Some(scene_name(class).to_owned());
+            return Ok(None);
+        }
+        if keyframe {
+            enc.encoder.request_keyframe();
+        }
+        convert::to_yuv_into(image, &mut enc.frame.image).map_err(|e| e.to_string())?;
+        enc.frame.frame_id = raw.id;
+        enc.frame.pts_us = i64::try_from(raw.capture_us).unwrap_or(i64::MAX);
+        self.in_flight.push_back(InFlight {
+            id: raw.id,
+            capture_us: raw.capture_us,
+            changed,
+            input_applied: raw.captured.input_applied,
+        });
+        let packet = enc.encoder.encode(&enc.frame).map_err(|e| e.to_string())?;
+        let Some(packet) = packet else { return Ok(None) };
+        while self.in_flight.front().is_some_and(|f| f.id < packet.frame_id) {
+            self.in_flight.pop_front();
+        }
+        let Some(meta) = self.in_flight.pop_front() else { return Ok(None) };
+        self.gate.encoded(meta.changed, packet.data.len());
+        if meta.changed {
+            self.answered = self.answered.max(meta.input_applied);
+        }
+        let header = FrameHeader {
+            codec: packet.codec,
+            keyframe: packet.keyframe,
+            active: meta.changed || self.gate.refining(),
+            yuv444: enc.settings.format == YuvFormat::I444,
+            scene: class,
+            width: u16::try_from(image.width).unwrap_or(u16::MAX),
+            height: u16::try_from(image.height).unwrap_or(u16::MAX),
+            frame_id: meta.id,
+            capture_us: meta.capture_us,
+            answered_input: self.answered,
+        };
+        let message = header.encode_with(&packet.data);
+        let elapsed = shared.clock.now_us().saturating_sub(started);
+        self.encode_us_total += elapsed;
+        let mut stats = shared.stats();
+        stats.frames_encoded += 1;
+        stats.keyframes += u64::from(packet.keyframe);
+        stats.video_bytes += message.len() as u64;
+        stats.encode_us_mean = self.encode_us_total as f64 / stats.frames_encoded as f64;
+        stats.encoder_bitrate_bps = enc.bitrate;
+        stats.scene = Some(scene_name(class).to_owned());
+        if stats.encoder.is_none() || reopen {
+            stats.encoder = Some(enc.encoder.info().name.clone());
+        }
+        Ok(Some(Outgoing { message }))
+    }
+}

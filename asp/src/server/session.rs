@@ -1,0 +1,113 @@
+//! The server's session task: sends what the encoder made, and answers the client: input to
+//! the injector, clock probes, keyframe requests, rate changes, stall reports.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc as std_mpsc;
+use std::time::Duration;
+
+use asp_core::wire::control::ControlMessage;
+use asp_core::{ChannelId, ChannelKind, Event};
+use asp_transport::Connection;
+use tokio::sync::mpsc;
+
+use super::encode::Outgoing;
+use super::{Shared, StallAlarm};
+use crate::proto::input::{InputEvent, InputMessage};
+use crate::source::InputInjector;
+
+/// How often the task looks at the stop flag when nothing else happens.
+const STOP_POLL: Duration = Duration::from_millis(50);
+
+/// Runs until the client goes away or the pipeline is stopped; then closes the session.
+pub(super) async fn run(
+    mut connection: Connection,
+    display: ChannelId,
+    mut encoded: mpsc::Receiver<Outgoing>,
+    input: std_mpsc::Sender<(u64, InputEvent)>,
+    alarms: mpsc::UnboundedSender<StallAlarm>,
+    shared: Arc<Shared>,
+    deadline: Duration,
+) {
+    let mut input_channels: Vec<ChannelId> = Vec::new();
+    let mut encoder_open = true;
+    loop {
+        tokio::select! {
+            outgoing = encoded.recv(), if encoder_open => match outgoing {
+                Some(o) => {
+                    if connection.send(display, o.message, Some(deadline)).await.is_err() {
+                        break;
+                    }
+                }
+                None => encoder_open = false,
+            },
+            event = connection.next_event() => match event {
+                Some(Event::ChannelOpened { id, config }) if config.kind == ChannelKind::Input => input_channels.push(id),
+                Some(Event::Message { channel, data, .. }) if input_channels.contains(&channel) => {
+                    match InputMessage::decode(&data) {
+                        Ok(m) => {
+                            let _ = input.send((m.seq, m.event));
+                        }
+                        Err(_) => shared.stats().input_bad_messages += 1,
+                    }
+                }
+                Some(Event::Control(message)) => on_control(&connection, message, &shared, &alarms),
+                Some(Event::TargetRate(estimate)) => shared.target_bps.store(estimate.media_bps, Ordering::Relaxed),
+                Some(Event::Closed(_)) | None => break,
+                Some(_) => {}
+            },
+            () = tokio::time::sleep(STOP_POLL) => {}
+        }
+        if shared.stopped() {
+            break;
+        }
+    }
+    shared.stop.store(true, Ordering::Relaxed);
+    connection.close(asp_core::CloseCode::USER, "server stopped");
+    // Let the close reach the peer and the driver finish.
+    let _ =
+        tokio::time::timeout(Duration::from_secs(1), async { while connection.next_event().await.is_some() {} }).await;
+}
+
+fn on_control(
+    connection: &Connection,
+    message: ControlMessage,
+    shared: &Shared,
+    alarms: &mpsc::UnboundedSender<StallAlarm>,
+) {
+    match message {
+        ControlMessage::TimeProbe { sent_us } => {
+            let _ =
+                connection.send_control(ControlMessage::TimeEcho { probe_us: sent_us, peer_us: shared.clock.now_us() });
+        }
+        ControlMessage::KeyframeRequest { .. } => {
+            shared.keyframe.store(true, Ordering::Relaxed);
+            shared.stats().keyframe_requests += 1;
+        }
+        ControlMessage::StallReport(report) => {
+            shared.stats().stalls += 1;
+            let _ = alarms.send(StallAlarm { at_us: shared.clock.now_us(), report });
+        }
+        _ => {}
+    }
+}
+
+/// Applies input events in order until the session ends.
+pub(super) fn inject_loop(
+    mut injector: Box<dyn InputInjector>,
+    events: &std_mpsc::Receiver<(u64, InputEvent)>,
+    shared: &Shared,
+) {
+    while !shared.stopped() {
+        match events.recv_timeout(STOP_POLL) {
+            Ok((seq, event)) => {
+                let result = injector.inject(seq, &event);
+                let mut stats = shared.stats();
+                stats.input_events += 1;
+                stats.input_inject_errors += u64::from(result.is_err());
+            }
+            Err(std_mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std_mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+}
