@@ -4,7 +4,8 @@
 set -euo pipefail
 
 # iproute2 and nftables: transport tests build network namespaces and drop UDP in them.
-APT_PACKAGES=(build-essential pkg-config git ca-certificates iproute2 nftables)
+# xvfb, xterm, x11-utils: the X11 capture and injection tests run on a private Xvfb.
+APT_PACKAGES=(build-essential pkg-config git ca-certificates iproute2 nftables xvfb xterm x11-utils)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

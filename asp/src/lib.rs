@@ -11,3 +11,5 @@
 
 pub mod proto;
 pub mod source;
+#[cfg(all(target_os = "linux", feature = "x11"))]
+pub mod x11;
