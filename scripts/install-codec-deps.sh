@@ -9,12 +9,15 @@
 #   libopus-dev                       the system libopus, linked by the `opus` 0.3 crate
 #   ffmpeg                            the command-line tool, an independent decoder in tests
 #   nasm                              assembly for the optional rav1e feature
+#   meson, ninja-build, xxd           libvmaf-sys builds its vendored libvmaf (asp-vmaf) with meson;
+#                                     xxd compiles the built-in VMAF models into it (nasm: its SIMD)
 set -euo pipefail
 
 PACKAGES=(
   pkg-config clang libclang-dev
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
   libavfilter-dev libavdevice-dev
+  meson ninja-build xxd
   libopus-dev ffmpeg nasm
 )
 
