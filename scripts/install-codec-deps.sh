@@ -11,6 +11,8 @@
 #   nasm                              assembly for the optional rav1e feature
 #   meson, ninja-build, xxd           libvmaf-sys builds its vendored libvmaf (asp-vmaf) with meson;
 #                                     xxd compiles the built-in VMAF models into it (nasm: its SIMD)
+#   srt-tools                         srt-live-transmit, the SRT carrier of the bench's baselines
+#                                     (asp::baseline::carriage and its tests)
 set -euo pipefail
 
 PACKAGES=(
@@ -18,7 +20,7 @@ PACKAGES=(
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
   libavfilter-dev libavdevice-dev
   meson ninja-build xxd
-  libopus-dev ffmpeg nasm
+  libopus-dev ffmpeg nasm srt-tools
 )
 
 missing=()

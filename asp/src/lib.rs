@@ -9,6 +9,7 @@
 //! what the client showed; the `asp` binary wraps it all (`asp demo`, `serve`, `connect`,
 //! `bench`).
 
+pub mod baseline;
 pub mod proto;
 pub mod source;
 #[cfg(all(target_os = "linux", feature = "x11"))]
