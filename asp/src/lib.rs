@@ -10,7 +10,18 @@
 //! `bench`).
 
 pub mod baseline;
+pub mod client;
+pub mod clock;
+pub mod clock_sync;
+pub mod loopback;
+pub mod mailbox;
+pub mod metrics;
 pub mod proto;
+pub mod report;
+pub mod server;
+pub mod sink;
 pub mod source;
+pub mod stall;
 #[cfg(all(target_os = "linux", feature = "x11"))]
 pub mod x11;
+pub mod yuv420;

@@ -77,7 +77,7 @@ impl StallDetector {
         if self.reported {
             return None;
         }
-        let Some(shown) = self.last_shown_us else { return None };
+        let shown = self.last_shown_us?;
         let still = now_us.saturating_sub(shown);
         let stall = if still > STALL_AFTER_US && (self.source_active || self.arrived_since_shown) {
             Some(Stall { kind: StallKind::NoFrames, duration_us: still })

@@ -26,6 +26,15 @@ pub(super) enum DecoderNews {
     NeedKeyframe(KeyframeReason),
 }
 
+fn describe(header: &FrameHeader) -> String {
+    let codec = match header.codec {
+        VideoCodec::H264 => "h264",
+        VideoCodec::Hevc => "hevc",
+        VideoCodec::Av1 => "av1",
+    };
+    format!("{codec} {}", if header.yuv444 { "4:4:4" } else { "4:2:0" })
+}
+
 /// Decodes until the queue's sender is gone.
 pub(super) fn run(
     frames: &Receiver<Arrived>,
@@ -84,6 +93,11 @@ pub(super) fn run(
             inner.stats.frames_shown += 1;
             inner.stats.decode_us_mean = inner.decode_us_total as f64 / inner.stats.frames_shown as f64;
             inner.stats.last_frame_id = header.frame_id;
+            let scene = crate::proto::display::scene_name(header.scene);
+            if inner.stats.scene != scene || header.keyframe {
+                inner.stats.scene = scene.to_owned();
+                inner.stats.codec = describe(&header);
+            }
             inner.stall.on_shown(ready_us, header.active, header.answered_input);
             while inner.pending_inputs.front().is_some_and(|(seq, _)| *seq <= header.answered_input) {
                 if let Some((_, sent)) = inner.pending_inputs.pop_front() {

@@ -62,7 +62,9 @@ pub struct ClientStats {
     pub frames_received: u64,
     /// Pictures decoded and handed to the sink.
     pub frames_shown: u64,
-    /// Display frames the engine dropped (late, lost) and told us about.
+    /// Display frames the engine dropped because they could not arrive before their deadline.
+    pub frames_late: u64,
+    /// Display frames the engine dropped for other reasons (lost, superseded, queue full).
     pub frames_dropped: u64,
     /// Frames discarded because the decoder was behind or waiting for a keyframe.
     pub frames_discarded: u64,
@@ -88,12 +90,20 @@ pub struct ClientStats {
     pub clock_offset_us: Option<(i64, u64)>,
     /// Newest frame id shown.
     pub last_frame_id: u64,
+    /// Scene class of the newest frame (office, video, 3d).
+    pub scene: String,
+    /// Codec and chroma of the newest frame (`h264 4:2:0`).
+    pub codec: String,
     /// Round-trip time, ms.
     pub rtt_ms: f64,
     /// The session's receive rate estimate, kbit/s.
     pub receive_kbps: f64,
     /// Loss rate the session measured.
     pub loss: f64,
+    /// Bytes the client's session sent (input, feedback, control), all packets.
+    pub session_bytes_sent: u64,
+    /// Bytes the client's session received, all packets.
+    pub session_bytes_received: u64,
 }
 
 /// State shared by the session task and the decode thread.

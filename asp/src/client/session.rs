@@ -30,7 +30,7 @@ struct Task {
     frames: Option<SyncSender<Arrived>>,
     shared: Arc<Shared>,
     ticks: u32,
-    last_report: (u64, u64, u64),
+    last_report: (u64, u64),
 }
 
 /// Runs until the server closes, the carrier fails or the application closes.
@@ -43,7 +43,7 @@ pub(super) async fn run(
     shared: Arc<Shared>,
 ) {
     let mut task =
-        Task { connection, input, display: None, frames: Some(frames), shared, ticks: 0, last_report: (0, 0, 0) };
+        Task { connection, input, display: None, frames: Some(frames), shared, ticks: 0, last_report: (0, 0) };
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -82,9 +82,13 @@ impl Task {
         match event {
             Event::ChannelOpened { id, config } if config.kind == ChannelKind::Display => self.display = Some(id),
             Event::Message { channel, data, .. } if Some(channel) == self.display => self.on_display(data),
-            Event::MessageDropped { channel, .. } if Some(channel) == self.display => {
+            Event::MessageDropped { channel, reason, .. } if Some(channel) == self.display => {
                 let mut inner = self.shared.lock();
-                inner.stats.frames_dropped += 1;
+                if reason == asp_core::DropReason::Deadline {
+                    inner.stats.frames_late += 1;
+                } else {
+                    inner.stats.frames_dropped += 1;
+                }
                 inner.stall.on_display_activity();
             }
             Event::Control(ControlMessage::TimeEcho { probe_us, peer_us }) => {
@@ -147,6 +151,8 @@ impl Task {
             let mut inner = self.shared.lock();
             inner.stats.rtt_ms = rtt_us as f64 / 1000.0;
             inner.stats.loss = session.loss_rate;
+            inner.stats.session_bytes_sent = session.bytes_sent;
+            inner.stats.session_bytes_received = session.bytes_received;
             inner.stats.receive_kbps = estimate.received_bps as f64 / 1000.0;
             inner.stall.poll(now, rtt_us).map(|s| (s, inner.decoder_state.clone()))
         };
@@ -166,8 +172,9 @@ impl Task {
                 let inner = self.shared.lock();
                 let s = &inner.stats;
                 let shown = s.frames_shown - self.last_report.0;
-                let dropped = (s.frames_dropped + s.frames_discarded) - self.last_report.1;
-                self.last_report = (s.frames_shown, s.frames_dropped + s.frames_discarded, 0);
+                let lost = s.frames_late + s.frames_dropped + s.frames_discarded;
+                let dropped = lost - self.last_report.1;
+                self.last_report = (s.frames_shown, lost);
                 StatsReport {
                     rtt_micros: u32::try_from(rtt_us).unwrap_or(u32::MAX),
                     loss_ppm: (session.loss_rate * 1e6) as u32,

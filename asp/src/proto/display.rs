@@ -85,14 +85,24 @@ fn scene_byte(scene: SceneClass) -> u8 {
     }
 }
 
+/// The scene's name as reports print it.
+#[must_use]
+pub fn scene_name(scene: SceneClass) -> &'static str {
+    match scene {
+        SceneClass::Office => "office",
+        SceneClass::Video => "video",
+        SceneClass::ThreeD => "3d",
+    }
+}
+
 impl FrameHeader {
     /// The header followed by `bitstream`, as one message.
     #[must_use]
     pub fn encode_with(&self, bitstream: &[u8]) -> Bytes {
         let mut out = BytesMut::with_capacity(HEADER_LEN + bitstream.len());
-        let flags = u8::from(self.keyframe) * FLAG_KEYFRAME
-            | u8::from(self.active) * FLAG_ACTIVE
-            | u8::from(self.yuv444) * FLAG_YUV444;
+        let flag = |on: bool, bit: u8| if on { bit } else { 0 };
+        let flags =
+            flag(self.keyframe, FLAG_KEYFRAME) | flag(self.active, FLAG_ACTIVE) | flag(self.yuv444, FLAG_YUV444);
         out.put_u8(VERSION);
         out.put_u8(codec_byte(self.codec));
         out.put_u8(flags);

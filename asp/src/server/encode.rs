@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use asp_codec::damage::DamageTracker;
 use asp_codec::ffmpeg::FfmpegVideoEncoder;
-use asp_codec::scene::{SceneClass, SceneClassifier, SceneSettings};
+use asp_codec::scene::{SceneClassifier, SceneSettings};
 use asp_codec::skip::SkipGate;
 use asp_codec::{RateControl, VideoEncoder, VideoEncoderConfig, VideoFrame, YuvFormat, YuvImage, convert};
 use bytes::Bytes;
@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use super::{RawFrame, ServerConfig, Shared};
 use crate::mailbox::Mailbox;
-use crate::proto::display::FrameHeader;
+use crate::proto::display::{FrameHeader, scene_name};
 
 /// Side of a damage tile, in pixels.
 const DAMAGE_TILE: u32 = 32;
@@ -86,14 +86,6 @@ pub(super) fn run(mailbox: &Mailbox<RawFrame>, out: &mpsc::Sender<Outgoing>, sha
                 break;
             }
         }
-    }
-}
-
-fn scene_name(class: SceneClass) -> &'static str {
-    match class {
-        SceneClass::Office => "office",
-        SceneClass::Video => "video",
-        SceneClass::ThreeD => "3d",
     }
 }
 

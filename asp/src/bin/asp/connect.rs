@@ -1,0 +1,118 @@
+//! `asp connect`: a client. Tries QUIC, falls back to TLS over TCP, shows the stream (headless:
+//! a live status line; the window viewer is the `viewer` example), and can keep what it showed
+//! as Y4M.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use asp::client::{ClientConfig, ClientSession};
+use asp::sink::y4m::Y4mSink;
+use asp::sink::{DecodedFrame, FrameSink};
+use asp_core::SessionConfig;
+use asp_transport::identity::Fingerprint;
+use asp_transport::select::{self, ServerAddrs};
+
+use crate::status::StatusLine;
+
+/// `asp connect` arguments.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ConnectArgs {
+    /// Server, `HOST:PORT` (port 7420 when absent).
+    server: String,
+    /// The server's certificate fingerprint, as `asp serve` printed it.
+    #[arg(long)]
+    fingerprint: String,
+    /// The token `asp serve` printed.
+    #[arg(long)]
+    token: String,
+    /// No window: print statistics only.
+    #[arg(long)]
+    headless: bool,
+    /// Stop after this many seconds.
+    #[arg(long)]
+    seconds: Option<f64>,
+    /// Keep every picture shown, as Y4M.
+    #[arg(long)]
+    save: Option<PathBuf>,
+    /// Write the client's statistics as JSON here at the end.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+fn resolve(server: &str) -> Result<SocketAddr, String> {
+    let with_port = if server.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+        server.to_owned()
+    } else {
+        format!("{server}:7420")
+    };
+    with_port
+        .to_socket_addrs()
+        .map_err(|e| format!("{server}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{server}: no address"))
+}
+
+struct Saving(Y4mSink);
+
+impl FrameSink for Saving {
+    fn show(&mut self, frame: &DecodedFrame) {
+        self.0.show(frame);
+    }
+
+    fn finish(&mut self) {
+        self.0.finish();
+        if let Some(e) = self.0.error() {
+            eprintln!("asp connect: saving failed: {e}");
+        }
+    }
+}
+
+/// Runs the client.
+pub(crate) async fn run(args: ConnectArgs) -> Result<(), String> {
+    if !args.headless {
+        return Err(
+            "the window viewer is the `viewer` example (cargo run -p asp --example viewer --features viewer -- ...); \
+                    pass --headless for statistics only"
+                .into(),
+        );
+    }
+    let addr = resolve(&args.server)?;
+    let fingerprint = Fingerprint::parse(&args.fingerprint).ok_or("--fingerprint: expected 64 hex digits")?;
+    let (connection, carrier) =
+        select::connect(ServerAddrs { quic: addr, tcp: addr }, fingerprint, &args.token, SessionConfig::default())
+            .await
+            .map_err(|e| e.to_string())?;
+    eprintln!("asp connect: connected to {addr} over {carrier:?}");
+    let sink: Box<dyn FrameSink> = match &args.save {
+        Some(path) => Box::new(Saving(Y4mSink::new(path, 60, false))),
+        None => Box::new(|_: &DecodedFrame| {}),
+    };
+    let client = ClientSession::start(connection, sink, ClientConfig::default(), asp::clock::Clock::new())
+        .await
+        .map_err(|e| e.to_string())?;
+    let clock = asp::clock::Clock::new();
+    let mut status = StatusLine::default();
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = tokio::signal::ctrl_c() => break,
+        }
+        status.print(clock.now_us() as f64 / 1e6, &client.stats());
+        if client.is_finished() || args.seconds.is_some_and(|s| clock.now_us() as f64 / 1e6 >= s) {
+            break;
+        }
+    }
+    status.finish();
+    let stats = client.stop().await;
+    println!(
+        "shown {} frames, glass-to-glass p50 {:.1} ms p95 {:.1} ms, click-to-photon p50 {:.1} ms, {} stalls",
+        stats.frames_shown, stats.glass_to_glass.p50, stats.glass_to_glass.p95, stats.click_to_photon.p50, stats.stalls
+    );
+    if let Some(path) = args.json {
+        let text = serde_json::to_string_pretty(&stats).map_err(|e| e.to_string())?;
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
+}
