@@ -10,6 +10,7 @@
 //! `bench`).
 
 pub mod baseline;
+pub mod bench;
 pub mod client;
 pub mod clock;
 pub mod clock_sync;

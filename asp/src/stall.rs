@@ -1,7 +1,7 @@
 //! The client's stall detector. A stall is a picture that should have changed and did not:
-//! no new frame for [`STALL_AFTER`] while the server says it is sending (its last frame was
+//! no new frame for [`STALL_AFTER_US`] while the server says it is sending (its last frame was
 //! flagged active, or display messages keep arriving without becoming pictures), or an input
-//! event whose effect has not shown after [`STALL_AFTER`] plus a round trip. Each stall is
+//! event whose effect has not shown after [`STALL_AFTER_US`] plus a round trip. Each stall is
 //! reported once, when it is noticed; the next can only start after a picture has been shown.
 
 use std::collections::VecDeque;

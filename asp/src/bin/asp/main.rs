@@ -8,6 +8,7 @@
 //! ```
 
 mod args;
+mod bench;
 mod connect;
 mod demo;
 mod serve;
@@ -31,6 +32,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Connect to a server: a viewer window, or headless statistics.
     Connect(connect::ConnectArgs),
+    /// Latency, bitrate and VMAF through emulated networks, with baselines and plots.
+    Bench(bench::BenchArgs),
 }
 
 fn main() {
@@ -44,6 +47,7 @@ fn main() {
             Command::Demo(a) => demo::run(a).await,
             Command::Serve(a) => serve::run(a).await,
             Command::Connect(a) => connect::run(a).await,
+            Command::Bench(a) => bench::run(a).await,
         }
     });
     if let Err(e) = result {
