@@ -12,6 +12,8 @@
 pub mod baseline;
 pub mod bench;
 pub mod client;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod clock;
 pub mod clock_sync;
 pub mod loopback;

@@ -119,6 +119,11 @@ pub struct BaselineOutcome {
     /// Its per-frame VMAF.
     #[serde(skip)]
     pub x264_per_frame: Vec<f64>,
+    /// The lowest bitrate on a ladder (ASP's bitrate x 2, 4, 8, 16, 32) at which the FFmpeg CLI
+    /// reaches mean VMAF 95, kbit/s produced; `None` if none does (or VMAF is off).
+    pub x264_kbps_at_vmaf95: Option<f64>,
+    /// The VMAF it reached there.
+    pub x264_vmaf_at_vmaf95: Option<f64>,
     /// Its stream over SRT through the same emulated link.
     pub srt: Option<CarriageReport>,
     /// Its stream over one TCP connection through the same emulated link.
@@ -313,5 +318,60 @@ async fn run_baselines(
         let _ = std::fs::remove_file(&encoded.decoded_y4m);
         let _ = std::fs::remove_file(&encoded.stream_path);
     }
+    if options.vmaf {
+        vmaf95_ladder(&mut out, dir, fps, kbps, options, progress).await;
+    }
     out
+}
+
+/// Finds the FFmpeg CLI's bitrate for mean VMAF 95 on a doubling ladder from ASP's bitrate.
+async fn vmaf95_ladder(
+    out: &mut BaselineOutcome,
+    dir: &Path,
+    fps: u32,
+    asp_kbps: u32,
+    options: &BenchOptions,
+    progress: &dyn Fn(&str),
+) {
+    if out.x264_vmaf.is_some_and(|v| v.mean >= 95.0) {
+        out.x264_kbps_at_vmaf95 = Some(out.x264_bitrate_kbps);
+        out.x264_vmaf_at_vmaf95 = out.x264_vmaf.map(|v| v.mean);
+        return;
+    }
+    let reference = dir.join("source.y4m");
+    for factor in [2u32, 4, 8, 16, 32] {
+        let kbps = asp_kbps.saturating_mul(factor);
+        progress(&format!("FFmpeg CLI x264 at {kbps} kbit/s (looking for VMAF 95)"));
+        let work = dir.join(format!("ladder-{factor}"));
+        if let Err(e) = std::fs::create_dir_all(&work) {
+            out.errors.push(format!("ladder: {e}"));
+            return;
+        }
+        let (r, w) = (reference.clone(), work.clone());
+        let encoded = match tokio::task::spawn_blocking(move || baseline::encode_x264(&r, kbps, fps, &w)).await {
+            Ok(Ok(e)) => e,
+            Ok(Err(e)) => {
+                out.errors.push(format!("ladder x{factor}: {e}"));
+                return;
+            }
+            Err(e) => {
+                out.errors.push(format!("ladder x{factor}: {e}"));
+                return;
+            }
+        };
+        let scored = score::score(&reference, &encoded.decoded_y4m, fps, options.vmaf_threads);
+        let _ = std::fs::remove_dir_all(&work);
+        match scored {
+            Ok(s) if s.figures.mean >= 95.0 => {
+                out.x264_kbps_at_vmaf95 = Some(encoded.bitrate_kbps);
+                out.x264_vmaf_at_vmaf95 = Some(s.figures.mean);
+                return;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                out.errors.push(format!("ladder x{factor} VMAF: {e}"));
+                return;
+            }
+        }
+    }
 }

@@ -189,6 +189,15 @@ fn print_table(outcomes: &[CaseOutcome]) {
                 b.x264_bitrate_kbps,
                 bs.map_or_else(|| "never".into(), |t| format!("{t:.0} ms"))
             );
+            match (b.x264_kbps_at_vmaf95, b.x264_vmaf_at_vmaf95) {
+                (Some(k), Some(v)) => println!(
+                    "  FFmpeg CLI x264 reaches VMAF 95 at {k:.0} kbit/s (vmaf {v:.2}); ASP: {:.0} kbit/s at vmaf {:.2}",
+                    r.bitrate_kbps.mean,
+                    r.vmaf.map_or(f64::NAN, |v| v.mean)
+                ),
+                _ if b.x264_vmaf.is_some() => println!("  FFmpeg CLI x264 does not reach VMAF 95 up to 32x ASP's bitrate"),
+                _ => {}
+            }
             for (name, c) in [("SRT", &b.srt), ("TCP", &b.tcp)] {
                 if let Some(c) = c {
                     let s = c.summary.as_ref();
