@@ -5,9 +5,10 @@
 //! [`asp_transport`] connection; it applies the client's input through a
 //! [`source::InputInjector`]. A [`client`] decodes on its own thread and hands pictures to a
 //! [`sink::FrameSink`], sends input, measures glass-to-glass and click-to-photon latency, and
-//! reports stalls to the server. [`bench`] runs both through the network emulator and scores
-//! what the client showed; the `asp` binary wraps it all (`asp demo`, `serve`, `connect`,
-//! `bench`).
+//! reports stalls to the server. [`bench`](mod@bench) runs both through the network emulator
+//! and scores what the client showed; `viewer` (feature `viewer`) shows a client's stream in a
+//! window and sends its keyboard and mouse; the `asp` binary wraps it all (`asp demo`, `serve`,
+//! `connect`, `bench`).
 
 pub mod baseline;
 pub mod bench;
@@ -25,6 +26,8 @@ pub mod server;
 pub mod sink;
 pub mod source;
 pub mod stall;
+#[cfg(feature = "viewer")]
+pub mod viewer;
 #[cfg(all(target_os = "linux", feature = "x11"))]
 pub mod x11;
 pub mod yuv420;

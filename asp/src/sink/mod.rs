@@ -1,6 +1,6 @@
 //! Where the client's decoded pictures go: any [`FrameSink`] (a closure is one), or the
-//! [`y4m`] writer that keeps them frame for frame. The example viewer
-//! (`examples/viewer.rs`) is a sink that draws into a window.
+//! [`y4m`] writer that keeps them frame for frame. The window viewer's `ViewerSink`
+//! (`asp::viewer`, feature `viewer`) is a sink that draws into a window.
 
 pub mod y4m;
 
