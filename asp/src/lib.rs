@@ -13,10 +13,10 @@
 pub mod baseline;
 pub mod bench;
 pub mod client;
-#[doc(hidden)]
-pub mod fuzzing;
 pub mod clock;
 pub mod clock_sync;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod loopback;
 pub mod mailbox;
 pub mod metrics;

@@ -73,7 +73,7 @@ impl LatencyHistogram {
         for (i, c) in self.counts.iter().enumerate() {
             seen += u64::from(*c);
             if seen >= rank {
-                return ((i + 1) as f64 * BUCKET_MS).min(self.max_ms);
+                return if i == BUCKETS - 1 { self.max_ms } else { ((i + 1) as f64 * BUCKET_MS).min(self.max_ms) };
             }
         }
         self.max_ms

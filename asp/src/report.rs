@@ -41,6 +41,9 @@ pub struct ClickToPhoton {
 pub struct Bitrate {
     /// Display bits received over the run, per second.
     pub mean: f64,
+    /// The same from one second after the first picture on (without the first keyframe and
+    /// its refinement burst): what a screen costs once it is up.
+    pub after_warm_up: f64,
 }
 
 /// A mean, frames per second.
@@ -76,6 +79,9 @@ pub struct VmafFigures {
     pub min: f64,
     /// Harmonic mean (what libvmaf's tools print beside the mean).
     pub harmonic_mean: f64,
+    /// Mean over the frames after the first second (the start's keyframe refinement left
+    /// out); equal to `mean` for runs of a second or less.
+    pub mean_after_warm_up: f64,
 }
 
 /// One run's report.
@@ -83,6 +89,8 @@ pub struct VmafFigures {
 pub struct Report {
     /// Capture to decoded-and-ready, ms.
     pub glass_to_glass_ms: GlassToGlass,
+    /// Glass-to-glass without the first second (the start's keyframe burst), ms.
+    pub glass_to_glass_after_warm_up_ms: GlassToGlass,
     /// Input sent to the first picture showing it, ms.
     pub click_to_photon_ms: ClickToPhoton,
     /// Display bitrate.
@@ -129,8 +137,14 @@ impl Report {
         let secs = seconds.max(1e-3);
         Report {
             glass_to_glass_ms: g2g(&client.glass_to_glass),
+            glass_to_glass_after_warm_up_ms: g2g(&client.glass_to_glass_after_warm_up),
             click_to_photon_ms: ClickToPhoton { p50: c2p.p50, p95: c2p.p95, mean: c2p.mean, count: c2p.count },
-            bitrate_kbps: Bitrate { mean: client.video_bytes as f64 * 8.0 / secs / 1000.0 },
+            bitrate_kbps: Bitrate {
+                mean: client.video_bytes as f64 * 8.0 / secs / 1000.0,
+                after_warm_up: client.video_bytes_after_warm_up as f64 * 8.0
+                    / (client.at_s - client.warm_up_end_s).max(1e-3)
+                    / 1000.0,
+            },
             fps: Fps { mean: client.frames_shown as f64 / secs },
             frames: Frames {
                 sent: server.frames_encoded,

@@ -77,6 +77,10 @@ impl FrameSource for RecordingSource {
         self.inner.size()
     }
 
+    fn renders_on_capture(&self) -> bool {
+        self.inner.renders_on_capture()
+    }
+
     fn capture(&mut self) -> Result<Captured, SourceError> {
         let captured = self.inner.capture()?;
         if let Some(tx) = &self.tx {

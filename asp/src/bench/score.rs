@@ -44,8 +44,15 @@ pub fn score(reference: &Path, distorted: &Path, fps: u32, threads: u32) -> Resu
     if let Some(m) = scores.length_mismatch {
         return Err(format!("reference has {} frames, the decoded stream {}", m.reference, m.distorted));
     }
+    let warm = &scores.per_frame[(fps as usize).min(scores.per_frame.len().saturating_sub(1))..];
+    let mean_after_warm_up = if warm.is_empty() { scores.mean } else { warm.iter().sum::<f64>() / warm.len() as f64 };
     Ok(Scored {
-        figures: VmafFigures { mean: scores.mean, min: scores.min, harmonic_mean: scores.harmonic_mean },
+        figures: VmafFigures {
+            mean: scores.mean,
+            min: scores.min,
+            harmonic_mean: scores.harmonic_mean,
+            mean_after_warm_up,
+        },
         time_to_sharp_ms: time_to_sharp(&scores.per_frame, fps, SHARP_VMAF),
         per_frame: scores.per_frame,
     })

@@ -49,6 +49,7 @@ pub(super) fn run(
             shared.lock().needs_resync = false;
             waiting_for_keyframe = true;
         }
+        shared.lock().waiting_for_keyframe = waiting_for_keyframe;
         if waiting_for_keyframe && !header.keyframe {
             shared.lock().stats.frames_discarded += 1;
             continue;
@@ -85,6 +86,7 @@ pub(super) fn run(
             }
         };
         waiting_for_keyframe = false;
+        shared.lock().waiting_for_keyframe = false;
         let ready_us = shared.clock.now_us();
         let glass_to_glass_ms = {
             let mut inner = shared.lock();
@@ -108,8 +110,12 @@ pub(super) fn run(
                 .clock_sync
                 .to_server(ready_us)
                 .map(|server_now| (server_now as f64 - header.capture_us as f64) / 1000.0);
+            let first = *inner.first_ready_us.get_or_insert(ready_us);
             if let Some(ms) = g2g {
                 inner.glass_to_glass.record(ms);
+                if ready_us.saturating_sub(first) >= super::WARM_UP_US {
+                    inner.glass_to_glass_after_warm_up.record(ms);
+                }
             }
             g2g
         };

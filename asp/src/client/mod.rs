@@ -76,10 +76,19 @@ pub struct ClientStats {
     pub keyframe_requests: u64,
     /// Display bytes received.
     pub video_bytes: u64,
+    /// Display bytes received from the end of the warm-up on (see [`WARM_UP_US`]).
+    pub video_bytes_after_warm_up: u64,
+    /// When the warm-up ends, seconds on the client's clock (0 before the first picture).
+    pub warm_up_end_s: f64,
+    /// When this snapshot was taken, seconds on the client's clock.
+    pub at_s: f64,
     /// Mean decode time, µs.
     pub decode_us_mean: f64,
     /// Capture to decoded, ms.
     pub glass_to_glass: LatencySummary,
+    /// The same, for pictures ready at least [`WARM_UP_US`] after the first one: without the
+    /// start, when the first keyframe and its refinement burst share the link.
+    pub glass_to_glass_after_warm_up: LatencySummary,
     /// Input sent to first picture showing it, ms.
     pub click_to_photon: LatencySummary,
     /// Input events sent.
@@ -111,6 +120,8 @@ pub struct ClientStats {
 pub(crate) struct Inner {
     pub(crate) stats: ClientStats,
     pub(crate) glass_to_glass: LatencyHistogram,
+    pub(crate) glass_to_glass_after_warm_up: LatencyHistogram,
+    pub(crate) first_ready_us: Option<u64>,
     pub(crate) click_to_photon: LatencyHistogram,
     pub(crate) stall: StallDetector,
     pub(crate) clock_sync: ClockSync,
@@ -121,7 +132,13 @@ pub(crate) struct Inner {
     pub(crate) decoder_state: String,
     /// A frame was discarded before decoding: wait for a keyframe.
     pub(crate) needs_resync: bool,
+    /// The decoder skips frames until a keyframe arrives.
+    pub(crate) waiting_for_keyframe: bool,
 }
+
+/// How long after the first picture the warm-up lasts (see
+/// [`ClientStats::glass_to_glass_after_warm_up`]).
+pub const WARM_UP_US: u64 = 1_000_000;
 
 /// Inputs remembered for click-to-photon while unanswered.
 pub(crate) const MAX_PENDING_INPUTS: usize = 4096;
@@ -179,6 +196,8 @@ impl ClientSession {
             inner: Mutex::new(Inner {
                 stats: ClientStats::default(),
                 glass_to_glass: LatencyHistogram::new(),
+                glass_to_glass_after_warm_up: LatencyHistogram::new(),
+                first_ready_us: None,
                 click_to_photon: LatencyHistogram::new(),
                 stall: StallDetector::new(),
                 clock_sync: ClockSync::new(),
@@ -186,6 +205,7 @@ impl ClientSession {
                 decode_us_total: 0,
                 decoder_state: "waiting for the first frame".into(),
                 needs_resync: false,
+                waiting_for_keyframe: false,
             }),
         });
         let (frames_tx, frames_rx) = std::sync::mpsc::sync_channel(config.decode_queue);
@@ -229,9 +249,12 @@ impl ClientSession {
         let inner = self.shared.lock();
         let mut stats = inner.stats.clone();
         stats.glass_to_glass = inner.glass_to_glass.summary();
+        stats.glass_to_glass_after_warm_up = inner.glass_to_glass_after_warm_up.summary();
         stats.click_to_photon = inner.click_to_photon.summary();
         stats.stalls = inner.stall.stalls();
         stats.clock_offset_us = inner.clock_sync.offset();
+        stats.at_s = self.shared.clock.now_us() as f64 / 1e6;
+        stats.warm_up_end_s = inner.first_ready_us.map_or(0.0, |f| (f + WARM_UP_US) as f64 / 1e6);
         stats
     }
 

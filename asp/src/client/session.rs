@@ -20,6 +20,9 @@ const TICK: Duration = Duration::from_millis(50);
 /// Clock probes: every tick for the first second (a quick first estimate), then every second.
 const FAST_PROBES: u32 = 20;
 const PROBE_EVERY_TICKS: u32 = 20;
+/// While the decoder waits for a keyframe, ask again this often (the last one may have been
+/// lost too).
+const KEYFRAME_RETRY_TICKS: u32 = 6;
 /// Statistics to the server every second.
 const REPORT_EVERY_TICKS: u32 = 20;
 
@@ -112,6 +115,10 @@ impl Task {
             let mut inner = self.shared.lock();
             inner.stats.frames_received += 1;
             inner.stats.video_bytes += len;
+            let now = self.shared.clock.now_us();
+            if inner.first_ready_us.is_some_and(|first| now >= first + super::WARM_UP_US) {
+                inner.stats.video_bytes_after_warm_up += len;
+            }
             inner.stall.on_display_activity();
         }
         let Some(frames) = &self.frames else { return };
@@ -156,6 +163,13 @@ impl Task {
             inner.stats.receive_kbps = estimate.received_bps as f64 / 1000.0;
             inner.stall.poll(now, rtt_us).map(|s| (s, inner.decoder_state.clone()))
         };
+        let waiting = {
+            let inner = self.shared.lock();
+            inner.waiting_for_keyframe || inner.needs_resync
+        };
+        if waiting && self.ticks % KEYFRAME_RETRY_TICKS == 0 {
+            self.request_keyframe(KeyframeReason::FrameLost);
+        }
         if let Some((stall, decoder_state)) = stall {
             let report = StallReport {
                 kind: stall.kind,

@@ -9,12 +9,15 @@ pub(super) fn run(mut source: Box<dyn FrameSource>, mailbox: &Mailbox<RawFrame>,
     let interval = 1_000_000 / u64::from(rate.max(1));
     let mut next = shared.clock.now_us();
     let mut id = 0u64;
+    let after = source.renders_on_capture();
     while !shared.stopped() {
         shared.clock.sleep_until(next);
-        let capture_us = shared.clock.now_us();
+        let tick_us = shared.clock.now_us();
         // A capture that overran skips the ticks it missed instead of bursting to catch up.
-        next = (next + interval).max(capture_us.saturating_sub(interval / 2) + interval);
-        match source.capture() {
+        next = (next + interval).max(tick_us.saturating_sub(interval / 2) + interval);
+        let result = source.capture();
+        let capture_us = if after { shared.clock.now_us() } else { tick_us };
+        match result {
             Ok(captured) => {
                 id += 1;
                 let replaced = mailbox.put(RawFrame { id, capture_us, captured });

@@ -52,7 +52,7 @@ pub struct ServerConfig {
     pub scene: Option<SceneClass>,
     /// How long a display frame may take to reach the client before it is dropped whole.
     pub display_deadline: Duration,
-    /// Encoder threads (0: the encoder decides).
+    /// Encoder threads (0: one less than the cores, at most 4).
     pub encoder_threads: u32,
 }
 
@@ -62,7 +62,7 @@ impl Default for ServerConfig {
             codec: VideoCodec::H264,
             preset: Preset::Veryfast,
             frame_rate: 60,
-            start_bitrate_bps: 4_000_000,
+            start_bitrate_bps: 10_000_000,
             max_bitrate_bps: 20_000_000,
             yuv444: false,
             scene: None,

@@ -16,6 +16,9 @@ use super::{Shared, StallAlarm};
 use crate::proto::input::{InputEvent, InputMessage};
 use crate::source::InputInjector;
 
+/// The least time a keyframe gets to reach the client.
+const KEYFRAME_DEADLINE: Duration = Duration::from_secs(1);
+
 /// How often the task looks at the stop flag when nothing else happens.
 const STOP_POLL: Duration = Duration::from_millis(50);
 
@@ -35,6 +38,9 @@ pub(super) async fn run(
         tokio::select! {
             outgoing = encoded.recv(), if encoder_open => match outgoing {
                 Some(o) => {
+                    // Without its keyframe the client can show nothing: give it time rather
+                    // than drop it (a keyframe is larger and follows a loss or a start).
+                    let deadline = if o.keyframe { deadline.max(KEYFRAME_DEADLINE) } else { deadline };
                     if connection.send(display, o.message, Some(deadline)).await.is_err() {
                         break;
                     }

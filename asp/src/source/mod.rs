@@ -50,6 +50,15 @@ pub trait FrameSource: Send {
     /// [`SourceError::Ended`] at a file's end; [`SourceError::Capture`] when the screen can no
     /// longer be read.
     fn capture(&mut self) -> Result<Captured, SourceError>;
+
+    /// Whether the picture comes into being during [`capture`](Self::capture) (a synthetic
+    /// scene renders it then) rather than being read from a screen that already shows it.
+    /// The capture instant, where glass-to-glass latency starts, is taken after the call for
+    /// such sources and before it for the others, so rendering never counts as latency and
+    /// reading a screen always does.
+    fn renders_on_capture(&self) -> bool {
+        false
+    }
 }
 
 /// Why an input event could not be applied.

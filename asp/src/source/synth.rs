@@ -72,6 +72,10 @@ impl FrameSource for SynthSource {
         self.size
     }
 
+    fn renders_on_capture(&self) -> bool {
+        true
+    }
+
     fn capture(&mut self) -> Result<Captured, SourceError> {
         let mut image = self.source.next_frame();
         let marks = self.marks.lock().unwrap_or_else(PoisonError::into_inner);

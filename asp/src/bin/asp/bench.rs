@@ -55,6 +55,10 @@ pub(crate) struct BenchArgs {
     /// VMAF worker threads.
     #[arg(long, default_value_t = 2)]
     vmaf_threads: u32,
+    /// Clicks (press and release) per second at the client, for click-to-photon (0: none, an
+    /// untouched screen).
+    #[arg(long, default_value_t = 2)]
+    clicks_per_second: u32,
     /// Seed of scenes and relays.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -111,7 +115,7 @@ pub(crate) async fn run(args: BenchArgs) -> Result<(), String> {
         vmaf: !args.no_vmaf,
         baselines: !args.no_baselines,
         vmaf_threads: args.vmaf_threads,
-        clicks_per_second: 2,
+        clicks_per_second: args.clicks_per_second,
     };
     let started = asp::clock::Clock::new();
     let mut outcomes: Vec<CaseOutcome> = Vec::new();
@@ -142,6 +146,7 @@ pub(crate) async fn run(args: BenchArgs) -> Result<(), String> {
             "case": o.spec.slug(),
             "report": o.report,
             "baseline": o.baseline,
+            "vmaf_per_frame": o.vmaf_per_frame,
         })).collect::<Vec<_>>(),
         "failures": failures,
         "plots": plots.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
@@ -162,22 +167,38 @@ pub(crate) async fn run(args: BenchArgs) -> Result<(), String> {
 
 fn print_table(outcomes: &[CaseOutcome]) {
     println!(
-        "\n{:<30} {:>8} {:>8} {:>8} {:>8} {:>9} {:>6} {:>7} {:>7} {:>8} {:>6}",
-        "case", "g2g p50", "g2g p95", "g2g p99", "c2p p50", "kbit/s", "fps", "vmaf", "vmafmin", "sharp ms", "late"
+        "\n{:<30} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>6} {:>7} {:>9} {:>7} {:>8} {:>6}",
+        "case",
+        "g2g p50",
+        "g2g p95",
+        "g2g p99",
+        "p99 warm",
+        "c2p p50",
+        "kbit/s",
+        "warm kb/s",
+        "fps",
+        "vmaf",
+        "vmaf warm",
+        "vmafmin",
+        "sharp ms",
+        "late"
     );
     for o in outcomes {
         let r = &o.report;
-        let (v, vmin) = r.vmaf.map_or((f64::NAN, f64::NAN), |v| (v.mean, v.min));
+        let (v, vwarm, vmin) = r.vmaf.map_or((f64::NAN, f64::NAN, f64::NAN), |v| (v.mean, v.mean_after_warm_up, v.min));
         println!(
-            "{:<30} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>9.0} {:>6.1} {:>7.2} {:>7.2} {:>8} {:>6}",
+            "{:<30} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>9.0} {:>9.0} {:>6.1} {:>7.2} {:>9.2} {:>7.2} {:>8} {:>6}",
             o.spec.slug(),
             r.glass_to_glass_ms.p50,
             r.glass_to_glass_ms.p95,
             r.glass_to_glass_ms.p99,
+            r.glass_to_glass_after_warm_up_ms.p99,
             r.click_to_photon_ms.p50,
             r.bitrate_kbps.mean,
+            r.bitrate_kbps.after_warm_up,
             r.fps.mean,
             v,
+            vwarm,
             vmin,
             r.time_to_sharp_ms.map_or_else(|| "-".into(), |t| format!("{t:.0}")),
             r.frames.late
@@ -195,7 +216,9 @@ fn print_table(outcomes: &[CaseOutcome]) {
                     r.bitrate_kbps.mean,
                     r.vmaf.map_or(f64::NAN, |v| v.mean)
                 ),
-                _ if b.x264_vmaf.is_some() => println!("  FFmpeg CLI x264 does not reach VMAF 95 up to 32x ASP's bitrate"),
+                _ if b.x264_vmaf.is_some() => {
+                    println!("  FFmpeg CLI x264 does not reach VMAF 95 up to 32x ASP's bitrate")
+                }
                 _ => {}
             }
             for (name, c) in [("SRT", &b.srt), ("TCP", &b.tcp)] {

@@ -66,6 +66,16 @@ pub(crate) fn summary(report: &asp::report::Report) {
             ),
         ),
         (
+            "  after 1 s warm-up",
+            format!(
+                "p50 {:.1}  p95 {:.1}  p99 {:.1} ms ({} frames)",
+                r.glass_to_glass_after_warm_up_ms.p50,
+                r.glass_to_glass_after_warm_up_ms.p95,
+                r.glass_to_glass_after_warm_up_ms.p99,
+                r.glass_to_glass_after_warm_up_ms.count
+            ),
+        ),
+        (
             "click-to-photon",
             format!(
                 "p50 {:.1}  p95 {:.1} ms ({} inputs)",
