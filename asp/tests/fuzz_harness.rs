@@ -19,9 +19,11 @@ impl Rng {
 #[test]
 fn random_and_mutated_messages() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let header = FrameHeader::decode(bytes::Bytes::from(vec![1, 0, 3, 0, 0, 64, 0, 32].into_iter().chain([0; 24]).collect::<Vec<u8>>()))
-        .unwrap()
-        .0;
+    let header = FrameHeader::decode(bytes::Bytes::from(
+        vec![1, 0, 3, 0, 0, 64, 0, 32].into_iter().chain([0; 24]).collect::<Vec<u8>>(),
+    ))
+    .unwrap()
+    .0;
     let seeds: Vec<Vec<u8>> = vec![
         [vec![0], header.encode_with(b"\0\0\0\x01abc").to_vec()].concat(),
         [vec![1], InputMessage { seq: 5, event: InputEvent::Key { keysym: 0x61, down: true } }.encode()].concat(),
