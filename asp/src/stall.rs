@@ -30,6 +30,8 @@ pub struct StallDetector {
     arrived_since_shown: bool,
     pending_inputs: VecDeque<(u64, u64)>,
     reported: bool,
+    /// Newest input already reported unanswered: each input is reported once.
+    reported_input: u64,
     stalls: u64,
 }
 
@@ -82,10 +84,13 @@ impl StallDetector {
         let stall = if still > STALL_AFTER_US && (self.source_active || self.arrived_since_shown) {
             Some(Stall { kind: StallKind::NoFrames, duration_us: still })
         } else {
-            self.pending_inputs.front().and_then(|(_, sent)| {
-                let waited = now_us.saturating_sub(*sent);
-                (waited > STALL_AFTER_US + rtt_us)
-                    .then_some(Stall { kind: StallKind::InputUnanswered, duration_us: waited })
+            let reported_input = self.reported_input;
+            let late = self.pending_inputs.iter().rev().find(|(seq, sent)| {
+                *seq > reported_input && now_us.saturating_sub(*sent) > STALL_AFTER_US + rtt_us
+            });
+            late.copied().map(|(seq, sent)| {
+                self.reported_input = seq;
+                Stall { kind: StallKind::InputUnanswered, duration_us: now_us.saturating_sub(sent) }
             })
         };
         if stall.is_some() {
@@ -136,5 +141,22 @@ mod tests {
         assert_eq!((s.kind, s.duration_us), (StallKind::InputUnanswered, 241 * MS));
         d.on_shown(300 * MS, false, 2);
         assert_eq!(d.poll(10_000 * MS, 40 * MS), None);
+    }
+
+    #[test]
+    fn an_input_that_is_never_answered_is_reported_once() {
+        let mut d = StallDetector::new();
+        d.on_shown(0, true, 0);
+        d.on_input_sent(1, 0);
+        d.on_shown(100 * MS, true, 0);
+        assert_eq!(d.poll(300 * MS, 0).map(|s| s.kind), Some(StallKind::InputUnanswered));
+        for t in 1..20 {
+            d.on_shown((300 + t * 16) * MS, true, 0);
+            assert_eq!(d.poll((301 + t * 16) * MS, 0), None, "pictures keep coming: no new stall");
+        }
+        d.on_input_sent(2, 700 * MS);
+        d.on_shown(940 * MS, true, 0);
+        assert_eq!(d.poll(950 * MS, 0).map(|s| s.kind), Some(StallKind::InputUnanswered), "a new input, a new report");
+        assert_eq!(d.stalls(), 2);
     }
 }

@@ -189,6 +189,7 @@ pub async fn run_case(spec: &CaseSpec, options: &BenchOptions, progress: &dyn Fn
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let (reference_path, decoded_path) = (dir.join("source.y4m"), dir.join("decoded.y4m"));
     let (source, injector, fps) = open_source(spec)?;
+    let answers_input = injector.is_some();
     let (width, height) = source.size();
     let (source, recording) = RecordingSource::new(source, &reference_path, fps)?;
     let sink = SharedSink(Arc::new(Mutex::new(Y4mSink::new(&decoded_path, fps, true))));
@@ -216,7 +217,8 @@ pub async fn run_case(spec: &CaseSpec, options: &BenchOptions, progress: &dyn Fn
     while clock.now_us() < end_us {
         tick.tick().await;
         ticks += 1;
-        if options.clicks_per_second > 0 && ticks % u64::from(click_every) == 0 {
+        // A recording does not answer input: clicking at it would only report stalls.
+        if answers_input && options.clicks_per_second > 0 && ticks % u64::from(click_every) == 0 {
             let _ = pair.client.send_input(InputEvent::Button { button: 1, down: true });
             let _ = pair.client.send_input(InputEvent::Button { button: 1, down: false });
         }
@@ -228,6 +230,13 @@ pub async fn run_case(spec: &CaseSpec, options: &BenchOptions, progress: &dyn Fn
         progress(&format!("streaming {t:4.1}/{:.0} s  {} frames shown", spec.seconds, stats.frames_shown));
         if pair.server.stats().source_ended || pair.server.is_finished() {
             break;
+        }
+    }
+    if pair.server.stats().source_ended {
+        // The file ended: let the last frames in flight arrive before stopping.
+        let deadline = clock.now_us() + 2_000_000;
+        while clock.now_us() < deadline && pair.client.stats().last_frame_id < pair.server.stats().last_frame_id {
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
     let seconds = clock.now_us() as f64 / 1e6;

@@ -205,6 +205,7 @@ impl State<'_> {
         self.encode_us_total += elapsed;
         let mut stats = shared.stats();
         stats.frames_encoded += 1;
+        stats.last_frame_id = meta.id;
         stats.keyframes += u64::from(packet.keyframe);
         stats.video_bytes += message.len() as u64;
         stats.encode_us_mean = self.encode_us_total as f64 / stats.frames_encoded as f64;

@@ -129,6 +129,8 @@ pub struct ServerStats {
     pub input_inject_errors: u64,
     /// Stall reports received.
     pub stalls: u64,
+    /// Id of the newest frame encoded and sent.
+    pub last_frame_id: u64,
     /// The source has no more pictures (a file's end).
     pub source_ended: bool,
     /// Encoder or capture failures (the pipeline stops after one).

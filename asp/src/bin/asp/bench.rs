@@ -43,9 +43,11 @@ pub(crate) struct BenchArgs {
     /// Output folder: report.json, plots, and a folder per case.
     #[arg(long, default_value = "bench-out")]
     out: PathBuf,
-    /// Keep what the client showed (and the source as captured) as Y4M in each case's folder.
-    #[arg(long)]
-    save_decoded: bool,
+    /// Keep what the client showed, frame for frame (one picture per captured frame), as Y4M
+    /// at PATH (with several cases, PATH-<case>.y4m); the source as captured stays in each
+    /// case's folder as source.y4m, so both can be scored with other tools.
+    #[arg(long, value_name = "PATH.y4m")]
+    save_decoded: Option<PathBuf>,
     /// Skip VMAF scoring.
     #[arg(long)]
     no_vmaf: bool,
@@ -91,6 +93,15 @@ fn cases(args: &BenchArgs) -> Result<Vec<CaseSpec>, String> {
     Ok(out)
 }
 
+/// Where `--save-decoded PATH` puts a case's pictures.
+fn saved_path(path: &std::path::Path, slug: &str, cases: usize) -> PathBuf {
+    if cases == 1 {
+        return path.to_owned();
+    }
+    let stem = path.file_stem().map_or_else(|| "decoded".into(), |s| s.to_string_lossy().into_owned());
+    path.with_file_name(format!("{stem}-{slug}.y4m"))
+}
+
 fn progress_line(index: usize, total: usize, slug: &str, started: &asp::clock::Clock, what: &str) {
     let done = index as f64 / total as f64;
     let width = 24;
@@ -111,7 +122,7 @@ pub(crate) async fn run(args: BenchArgs) -> Result<(), String> {
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let options = BenchOptions {
         out_dir: args.out.clone(),
-        keep_y4m: args.save_decoded,
+        keep_y4m: args.save_decoded.is_some(),
         vmaf: !args.no_vmaf,
         baselines: !args.no_baselines,
         vmaf_threads: args.vmaf_threads,
@@ -132,6 +143,13 @@ pub(crate) async fn run(args: BenchArgs) -> Result<(), String> {
             Ok(outcome) => {
                 if case_options.baselines {
                     baseline_done.push(key);
+                }
+                if let Some(path) = &args.save_decoded {
+                    let dest = saved_path(path, &slug, specs.len());
+                    let from = args.out.join(&slug).join("decoded.y4m");
+                    if let Err(e) = std::fs::rename(&from, &dest).or_else(|_| std::fs::copy(&from, &dest).map(|_| ())) {
+                        failures.push(format!("{slug}: saving {}: {e}", dest.display()));
+                    }
                 }
                 outcomes.push(outcome);
             }
@@ -203,6 +221,9 @@ fn print_table(outcomes: &[CaseOutcome]) {
             r.time_to_sharp_ms.map_or_else(|| "-".into(), |t| format!("{t:.0}")),
             r.frames.late
         );
+        if r.stalls > 0 {
+            println!("  {} stall(s) reported by the client and logged by the server", r.stalls);
+        }
         if let Some(b) = &o.baseline {
             let (bv, bs) = (b.x264_vmaf.map_or(f64::NAN, |v| v.mean), b.x264_time_to_sharp_ms);
             println!(
