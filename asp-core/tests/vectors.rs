@@ -228,13 +228,17 @@ fn document_vectors_match_the_code() {
                 decoder_state: "ok".into(),
             }),
         ),
+        ("control-time-probe", ControlMessage::TimeProbe { sent_us: 1000 }),
+        ("control-time-echo", ControlMessage::TimeEcho { probe_us: 1000, peer_us: 5_000_000 }),
     ];
     for (name, msg) in controls {
         assert_eq!(hex(&msg.encode().unwrap()), hex(&v[name]), "{name}");
         assert_eq!(ControlMessage::decode(&v[name]).unwrap(), msg, "{name}");
         checked += 1;
     }
-    assert_eq!(checked, v.len(), "every vector in the document is checked");
+    // The facade's payloads (§11) are the `asp` crate's to check (asp/tests/vectors.rs).
+    let engine = v.keys().filter(|name| !name.starts_with("facade-")).count();
+    assert_eq!(checked, engine, "every engine vector in the document is checked");
 }
 
 #[test]
