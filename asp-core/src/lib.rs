@@ -61,6 +61,8 @@ pub mod session;
 pub mod sim;
 pub mod stats;
 pub mod time;
+#[doc(hidden)]
+pub mod vectors;
 pub mod wire;
 
 pub use cc::{NetworkClass, RateControlConfig, RateEstimate};

@@ -15,27 +15,11 @@ use asp_core::wire::packet::Header;
 use asp_core::{ChannelConfig, ChannelId, ChannelKind};
 use bytes::Bytes;
 
-/// Vectors by name: the hex of every "```vector NAME" block, comments after '#' removed.
+/// Vectors by name, from the document.
 fn vectors() -> BTreeMap<String, Vec<u8>> {
     let doc =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/PROTOCOL.md")).expect("docs/PROTOCOL.md");
-    let mut out = BTreeMap::new();
-    let mut current: Option<(String, Vec<u8>)> = None;
-    for line in doc.lines() {
-        if let Some(name) = line.strip_prefix("```vector ") {
-            current = Some((name.trim().to_owned(), Vec::new()));
-        } else if line.starts_with("```") {
-            if let Some((name, bytes)) = current.take() {
-                assert!(out.insert(name.clone(), bytes).is_none(), "vector {name} appears twice");
-            }
-        } else if let Some((_, bytes)) = current.as_mut() {
-            let hex = line.split('#').next().unwrap_or("");
-            for byte in hex.split_whitespace() {
-                bytes.push(u8::from_str_radix(byte, 16).unwrap_or_else(|_| panic!("bad hex {byte:?} in {line:?}")));
-            }
-        }
-    }
-    out
+    asp_core::vectors::from_document(&doc)
 }
 
 fn packet(header: Header, frames: Vec<Frame>) -> (Header, Vec<Frame>) {

@@ -119,38 +119,30 @@ impl Loopback {
         let any: SocketAddr = ([127, 0, 0, 1], 0).into();
         let config = options.session.clone();
         let clock = Clock::new();
-        let (server_conn, client_conn, relay) = match options.carrier {
+        let (addr, accept) = match options.carrier {
             Carrier::Quic => {
                 let server = QuicServer::bind(any, &identity, key, config.clone())?;
                 let addr = server.local_addr().map_err(|e| LoopbackError::Setup(e.to_string()))?;
-                let relay = match &options.link {
-                    Some(l) => {
-                        Some(relay_for(l, Carrier::Quic, addr).await.map_err(|e| LoopbackError::Setup(e.to_string()))?)
-                    }
-                    None => None,
-                };
-                let target = relay.as_ref().map_or(addr, Relay::local_addr);
-                let accept = tokio::spawn(async move { server.accept().await });
-                let client = quic::connect(target, identity.fingerprint(), &token, config).await?;
-                let (server_conn, _) = accept.await.map_err(|e| LoopbackError::Setup(e.to_string()))??;
-                (server_conn, client, relay)
+                (addr, tokio::spawn(async move { server.accept().await }))
             }
             Carrier::Tcp => {
                 let server = TcpServer::bind(any, &identity, key, config.clone()).await?;
                 let addr = server.local_addr().map_err(|e| LoopbackError::Setup(e.to_string()))?;
-                let relay = match &options.link {
-                    Some(l) => {
-                        Some(relay_for(l, Carrier::Tcp, addr).await.map_err(|e| LoopbackError::Setup(e.to_string()))?)
-                    }
-                    None => None,
-                };
-                let target = relay.as_ref().map_or(addr, Relay::local_addr);
-                let accept = tokio::spawn(async move { server.accept().await });
-                let client = tcp::connect(target, identity.fingerprint(), &token, config).await?;
-                let (server_conn, _) = accept.await.map_err(|e| LoopbackError::Setup(e.to_string()))??;
-                (server_conn, client, relay)
+                (addr, tokio::spawn(async move { server.accept().await }))
             }
         };
+        let relay = match &options.link {
+            Some(link) => {
+                Some(relay_for(link, options.carrier, addr).await.map_err(|e| LoopbackError::Setup(e.to_string()))?)
+            }
+            None => None,
+        };
+        let target = relay.as_ref().map_or(addr, Relay::local_addr);
+        let client_conn = match options.carrier {
+            Carrier::Quic => quic::connect(target, identity.fingerprint(), &token, config).await?,
+            Carrier::Tcp => tcp::connect(target, identity.fingerprint(), &token, config).await?,
+        };
+        let (server_conn, _) = accept.await.map_err(|e| LoopbackError::Setup(e.to_string()))??;
         let client = ClientSession::start(client_conn, sink, client_config, clock).await?;
         let server = ServerSession::start(server_conn, source, injector, server_config, clock).await?;
         Ok(Loopback { server, client, carrier: options.carrier, relay })

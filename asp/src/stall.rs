@@ -85,9 +85,10 @@ impl StallDetector {
             Some(Stall { kind: StallKind::NoFrames, duration_us: still })
         } else {
             let reported_input = self.reported_input;
-            let late = self.pending_inputs.iter().rev().find(|(seq, sent)| {
-                *seq > reported_input && now_us.saturating_sub(*sent) > STALL_AFTER_US + rtt_us
-            });
+            let late =
+                self.pending_inputs.iter().rev().find(|(seq, sent)| {
+                    *seq > reported_input && now_us.saturating_sub(*sent) > STALL_AFTER_US + rtt_us
+                });
             late.copied().map(|(seq, sent)| {
                 self.reported_input = seq;
                 Stall { kind: StallKind::InputUnanswered, duration_us: now_us.saturating_sub(sent) }

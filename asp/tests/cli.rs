@@ -20,10 +20,7 @@ fn run(args: &[&str]) -> String {
 }
 
 fn num(v: &serde_json::Value, path: &str) -> f64 {
-    path.split('.')
-        .fold(v, |v, k| &v[k])
-        .as_f64()
-        .unwrap_or_else(|| panic!("{path} missing in {v}"))
+    path.split('.').fold(v, |v, k| &v[k]).as_f64().unwrap_or_else(|| panic!("{path} missing in {v}"))
 }
 
 #[test]

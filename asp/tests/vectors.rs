@@ -10,26 +10,11 @@ use asp_codec::VideoCodec;
 use asp_codec::scene::SceneClass;
 use bytes::Bytes;
 
-/// The facade's vectors (names starting `facade-`), comments after '#' removed.
+/// The facade's vectors (names starting `facade-`).
 fn vectors() -> BTreeMap<String, Vec<u8>> {
     let doc =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/PROTOCOL.md")).expect("docs/PROTOCOL.md");
-    let mut out = BTreeMap::new();
-    let mut current: Option<(String, Vec<u8>)> = None;
-    for line in doc.lines() {
-        if let Some(name) = line.strip_prefix("```vector facade-") {
-            current = Some((format!("facade-{}", name.trim()), Vec::new()));
-        } else if line.starts_with("```") {
-            if let Some((name, bytes)) = current.take() {
-                assert!(out.insert(name.clone(), bytes).is_none(), "vector {name} appears twice");
-            }
-        } else if let Some((_, bytes)) = current.as_mut() {
-            for byte in line.split('#').next().unwrap_or("").split_whitespace() {
-                bytes.push(u8::from_str_radix(byte, 16).unwrap_or_else(|_| panic!("bad hex {byte:?}")));
-            }
-        }
-    }
-    out
+    asp_core::vectors::from_document(&doc).into_iter().filter(|(name, _)| name.starts_with("facade-")).collect()
 }
 
 fn hex(b: &[u8]) -> String {

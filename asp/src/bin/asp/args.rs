@@ -109,3 +109,32 @@ pub(crate) fn parse_size(text: &str) -> Result<(u32, u32), String> {
     }
     Ok((w, h))
 }
+
+/// What the server captures and how it encodes: shared by `demo`, `serve` and `bench`.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct StreamArgs {
+    /// Picture size of synthetic scenes.
+    #[arg(long, default_value = "1920x1080", value_parser = parse_size)]
+    pub(crate) size: (u32, u32),
+    /// Capture rate (a recording plays at its own rate).
+    #[arg(long, default_value_t = 60)]
+    pub(crate) fps: u32,
+    /// Codec.
+    #[arg(long, value_enum, default_value_t = Codec::H264)]
+    pub(crate) codec: Codec,
+    /// Encoder preset.
+    #[arg(long, value_enum, default_value_t = PresetArg::Veryfast)]
+    pub(crate) preset: PresetArg,
+}
+
+impl StreamArgs {
+    /// The server configuration these arguments ask for.
+    pub(crate) fn server_config(&self) -> asp::server::ServerConfig {
+        asp::server::ServerConfig {
+            codec: self.codec.codec(),
+            preset: self.preset.preset(),
+            frame_rate: self.fps,
+            ..asp::server::ServerConfig::default()
+        }
+    }
+}

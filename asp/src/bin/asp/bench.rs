@@ -8,7 +8,7 @@ use asp::bench::network::NetworkProfile;
 use asp::bench::{self, BenchOptions, BenchSource, CaseOutcome, CaseSpec};
 use serde_json::json;
 
-use crate::args::{CarrierArg, Codec, PresetArg, Scene, parse_size};
+use crate::args::{CarrierArg, Scene, StreamArgs};
 
 /// `asp bench` arguments.
 #[derive(Debug, clap::Args)]
@@ -28,18 +28,8 @@ pub(crate) struct BenchArgs {
     /// Seconds per case.
     #[arg(long, default_value_t = 10.0)]
     seconds: f64,
-    /// Synthetic picture size.
-    #[arg(long, default_value = "1920x1080", value_parser = parse_size)]
-    size: (u32, u32),
-    /// Capture rate for synthetic scenes (a recording plays at its own rate).
-    #[arg(long, default_value_t = 60)]
-    fps: u32,
-    /// Codec.
-    #[arg(long, value_enum, default_value_t = Codec::H264)]
-    codec: Codec,
-    /// Encoder preset.
-    #[arg(long, value_enum, default_value_t = PresetArg::Veryfast)]
-    preset: PresetArg,
+    #[command(flatten)]
+    stream: StreamArgs,
     /// Output folder: report.json, plots, and a folder per case.
     #[arg(long, default_value = "bench-out")]
     out: PathBuf,
@@ -80,11 +70,11 @@ fn cases(args: &BenchArgs) -> Result<Vec<CaseSpec>, String> {
                     source: source.clone(),
                     network: network.clone(),
                     carrier: carrier.carrier(),
-                    size: args.size,
-                    fps: args.fps,
+                    size: args.stream.size,
+                    fps: args.stream.fps,
                     seconds: args.seconds,
-                    codec: args.codec.codec(),
-                    preset: args.preset.preset(),
+                    codec: args.stream.codec.codec(),
+                    preset: args.stream.preset.preset(),
                     seed: args.seed,
                 });
             }

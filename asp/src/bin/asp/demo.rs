@@ -9,10 +9,9 @@ use asp::client::ClientConfig;
 use asp::loopback::{Loopback, LoopbackOptions};
 use asp::proto::input::InputEvent;
 use asp::report::Report;
-use asp::server::ServerConfig;
 use asp::source::synth::SynthSource;
 
-use crate::args::{CarrierArg, Codec, PresetArg, Scene, parse_size};
+use crate::args::{CarrierArg, Scene, StreamArgs};
 use crate::status::{StatusLine, summary};
 
 /// `asp demo` arguments.
@@ -24,21 +23,11 @@ pub(crate) struct DemoArgs {
     /// Synthetic scene.
     #[arg(long, value_enum, default_value_t = Scene::Office)]
     scene: Scene,
-    /// Picture size.
-    #[arg(long, default_value = "1920x1080", value_parser = parse_size)]
-    size: (u32, u32),
-    /// Capture rate.
-    #[arg(long, default_value_t = 60)]
-    fps: u32,
     /// Carrier.
     #[arg(long, value_enum, default_value_t = CarrierArg::Quic)]
     carrier: CarrierArg,
-    /// Codec.
-    #[arg(long, value_enum, default_value_t = Codec::H264)]
-    codec: Codec,
-    /// Encoder preset.
-    #[arg(long, value_enum, default_value_t = PresetArg::Veryfast)]
-    preset: PresetArg,
+    #[command(flatten)]
+    stream: StreamArgs,
     /// Write the report as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -49,20 +38,15 @@ pub(crate) async fn run(args: DemoArgs) -> Result<(), String> {
     if !(args.seconds > 0.0 && args.seconds <= 86_400.0) {
         return Err("--seconds must be in (0, 86400]".into());
     }
-    let (w, h) = args.size;
+    let (w, h) = args.stream.size;
     let (source, injector) = SynthSource::new(args.scene.kind(), w, h, 1).map_err(|e| e.to_string())?;
-    let server_config = ServerConfig {
-        codec: args.codec.codec(),
-        preset: args.preset.preset(),
-        frame_rate: args.fps,
-        ..ServerConfig::default()
-    };
+    let server_config = args.stream.server_config();
     let options = LoopbackOptions { carrier: args.carrier.carrier(), ..LoopbackOptions::default() };
     eprintln!(
         "asp demo: {} scene, {w}x{h} at {} fps, {:?} over {:?} on loopback, {} s",
         args.scene.name(),
-        args.fps,
-        args.codec,
+        args.stream.fps,
+        args.stream.codec,
         args.carrier,
         args.seconds
     );

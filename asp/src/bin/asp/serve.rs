@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use asp::server::{ServerConfig, ServerSession};
+use asp::server::ServerSession;
 use asp::source::synth::SynthSource;
 use asp::source::y4m::Y4mSource;
 use asp::source::{FrameSource, InputInjector};
@@ -18,7 +18,7 @@ use asp_transport::quic::QuicServer;
 use asp_transport::tcp::TcpServer;
 use asp_transport::token::TokenKey;
 
-use crate::args::{Codec, PresetArg, Scene, parse_size};
+use crate::args::{Scene, StreamArgs};
 
 /// `asp serve` arguments.
 #[derive(Debug, clap::Args)]
@@ -39,18 +39,8 @@ pub(crate) struct ServeArgs {
     /// (office, video, 3d, idle) or `y4m:PATH` (looped).
     #[arg(long, default_value = "synth:office")]
     source: String,
-    /// Size of synthetic scenes.
-    #[arg(long, default_value = "1920x1080", value_parser = parse_size)]
-    size: (u32, u32),
-    /// Capture rate.
-    #[arg(long, default_value_t = 60)]
-    fps: u32,
-    /// Codec.
-    #[arg(long, value_enum, default_value_t = Codec::H264)]
-    codec: Codec,
-    /// Encoder preset.
-    #[arg(long, value_enum, default_value_t = PresetArg::Veryfast)]
-    preset: PresetArg,
+    #[command(flatten)]
+    stream: StreamArgs,
     /// Stop after this many clients have come and gone (default: serve forever).
     #[arg(long)]
     max_clients: Option<u64>,
@@ -105,7 +95,7 @@ fn load_or_create_keys(dir: &Path) -> Result<(ServerIdentity, [u8; 32]), String>
 /// Runs the server.
 pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
     // Fail early on a source that cannot open, before telling clients to connect.
-    drop(open_source(&args.source, args.size, 0)?);
+    drop(open_source(&args.source, args.stream.size, 0)?);
     let (identity, secret) = load_or_create_keys(&args.keys)?;
     let expiry = SystemTime::now().duration_since(UNIX_EPOCH).map_or(u64::MAX, |d| d.as_secs() + args.days * 86_400);
     let token = TokenKey::new(&secret).issue(&args.client, expiry);
@@ -119,12 +109,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
     println!("fingerprint {}", identity.fingerprint());
     println!("token       {token}");
     println!("connect with: asp connect HOST:{port} --fingerprint {} --token {token}", identity.fingerprint());
-    let config = ServerConfig {
-        codec: args.codec.codec(),
-        preset: args.preset.preset(),
-        frame_rate: args.fps,
-        ..ServerConfig::default()
-    };
+    let config = args.stream.server_config();
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
     let (mut served, mut finished) = (0u64, 0u64);
     loop {
@@ -147,7 +132,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
             }
         };
         served += 1;
-        let (source, injector) = open_source(&args.source, args.size, served)?;
+        let (source, injector) = open_source(&args.source, args.stream.size, served)?;
         eprintln!("asp serve: client {who:?} connected over {carrier}");
         let session = ServerSession::start(connection, source, injector, config.clone(), asp::clock::Clock::new())
             .await
