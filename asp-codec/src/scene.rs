@@ -80,11 +80,9 @@ impl SceneClass {
             // fewer bits than the cap offers, and real video still gets the whole cap when its
             // quality needs it (measured on a Chromium scroll: CBR spent 1.8x the FFmpeg CLI's
             // bitrate for the same VMAF).
-            Self::Video => SceneSettings {
-                format: YuvFormat::I420,
-                rate: RateControl::CappedQuality { crf: 23 },
-                frame_rate: 30,
-            },
+            Self::Video => {
+                SceneSettings { format: YuvFormat::I420, rate: RateControl::CappedQuality { crf: 23 }, frame_rate: 30 }
+            }
             Self::ThreeD => SceneSettings { format: YuvFormat::I420, rate: RateControl::Cbr, frame_rate: 60 },
         }
     }
