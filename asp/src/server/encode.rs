@@ -22,6 +22,9 @@ const DAMAGE_TILE: u32 = 32;
 /// A bitrate change smaller than this share is not worth telling the encoder.
 const BITRATE_STEP: f64 = 0.05;
 
+/// Least time between two requested keyframes, µs.
+const KEYFRAME_MIN_INTERVAL_US: u64 = 500_000;
+
 /// How long the keyframe burst may take to send at the target rate.
 const KEYFRAME_BURST: Duration = Duration::from_millis(150);
 
@@ -72,6 +75,7 @@ struct State<'a> {
     in_flight: VecDeque<InFlight>,
     answered: u64,
     encode_us_total: u64,
+    last_keyframe_us: u64,
 }
 
 /// Encodes what the mailbox holds until it closes or the session stops.
@@ -85,6 +89,7 @@ pub(super) fn run(mailbox: &Mailbox<RawFrame>, out: &mpsc::Sender<Outgoing>, sha
         in_flight: VecDeque::new(),
         answered: 0,
         encode_us_total: 0,
+        last_keyframe_us: 0,
     };
     while !shared.stopped() {
         let Some(raw) = mailbox.take(Duration::from_millis(50)) else {
@@ -142,7 +147,11 @@ impl State<'_> {
         let class = self.config.scene.unwrap_or_else(|| self.classifier.update(&damage));
         let settings = class.settings(self.config.yuv444);
         let bitrate = self.target(shared);
-        let keyframe = shared.keyframe.swap(false, Ordering::Relaxed);
+        // Requests soon after a keyframe are held until KEYFRAME_MIN_INTERVAL has passed: most
+        // were sent for losses that keyframe already repairs, and on a lossy link one
+        // keyframe per lost packet would spend the link on keyframes.
+        let since_key = started.saturating_sub(self.last_keyframe_us);
+        let keyframe = since_key >= KEYFRAME_MIN_INTERVAL_US && shared.keyframe.swap(false, Ordering::Relaxed);
 
         let reopen = self.encoder.as_ref().is_none_or(|e| {
             e.settings.format != settings.format
@@ -207,6 +216,9 @@ impl State<'_> {
         stats.frames_encoded += 1;
         stats.last_frame_id = meta.id;
         stats.keyframes += u64::from(packet.keyframe);
+        if packet.keyframe {
+            self.last_keyframe_us = started;
+        }
         stats.video_bytes += message.len() as u64;
         stats.encode_us_mean = self.encode_us_total as f64 / stats.frames_encoded as f64;
         stats.encoder_bitrate_bps = enc.bitrate;
