@@ -137,6 +137,40 @@ pub struct ServerStats {
     pub pipeline_errors: Vec<String>,
 }
 
+/// Wakes the capture thread when an input event has been applied.
+#[derive(Debug, Default)]
+pub(crate) struct Bell {
+    rung: Mutex<bool>,
+    ring: std::sync::Condvar,
+}
+
+impl Bell {
+    pub(crate) fn ring(&self) {
+        *self.rung.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        self.ring.notify_one();
+    }
+
+    /// Waits until `at_us` on `clock` or a ring, whichever is first; true when rung.
+    pub(crate) fn wait_until(&self, clock: &Clock, at_us: u64) -> bool {
+        let mut rung = self.rung.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if *rung {
+                *rung = false;
+                return true;
+            }
+            let now = clock.now_us();
+            if now >= at_us {
+                return false;
+            }
+            rung = self
+                .ring
+                .wait_timeout(rung, Duration::from_micros(at_us - now))
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+}
+
 /// What the pipeline threads share.
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -145,6 +179,7 @@ pub(crate) struct Shared {
     pub(crate) keyframe: AtomicBool,
     pub(crate) target_bps: AtomicU64,
     pub(crate) stats: Mutex<ServerStats>,
+    pub(crate) input_bell: Bell,
 }
 
 impl Shared {
@@ -204,6 +239,7 @@ impl ServerSession {
             keyframe: AtomicBool::new(false),
             target_bps: AtomicU64::new(u64::from(config.start_bitrate_bps)),
             stats: Mutex::new(ServerStats::default()),
+            input_bell: Bell::default(),
         });
         let mailbox = Arc::new(Mailbox::new());
         let (encoded_tx, encoded_rx) = mpsc::channel(8);

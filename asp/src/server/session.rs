@@ -108,6 +108,7 @@ pub(super) fn inject_loop(
         match events.recv_timeout(STOP_POLL) {
             Ok((seq, event)) => {
                 let result = injector.inject(seq, &event);
+                shared.input_bell.ring();
                 let mut stats = shared.stats();
                 stats.input_events += 1;
                 stats.input_inject_errors += u64::from(result.is_err());
