@@ -8,8 +8,8 @@
 //! 2  flags              3  scene (0 office, 1 video, 2 3D)
 //! 4  width  (u16)       6  height (u16)
 //! 8  frame id (u64)     16 capture time, µs on the server's clock (u64)
-//! 24 answered input (u64): the newest input sequence number this picture shows the effect
-//!    of, 0 for none
+//! 24 answered input (u64): the newest input sequence number this picture answers, 0 for
+//!    none (docs/PROTOCOL.md §11.1 says when a picture answers an input)
 //! ```
 //!
 //! Flags: bit 0 keyframe, bit 1 active (the source is changing, more frames follow soon; a

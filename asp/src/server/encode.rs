@@ -56,7 +56,8 @@ struct InFlight {
     id: u64,
     capture_us: u64,
     changed: bool,
-    input_applied: u64,
+    /// The input this picture answers: see [`State::answer`].
+    answers: u64,
 }
 
 struct Encoder {
@@ -74,23 +75,15 @@ struct State<'a> {
     encoder: Option<Encoder>,
     in_flight: VecDeque<InFlight>,
     answered: u64,
+    /// (capture µs, input applied) of recent captures, oldest first.
+    recent_inputs: VecDeque<(u64, u64)>,
     encode_us_total: u64,
     last_keyframe_us: u64,
 }
 
 /// Encodes what the mailbox holds until it closes or the session stops.
 pub(super) fn run(mailbox: &Mailbox<RawFrame>, out: &mpsc::Sender<Outgoing>, shared: &Shared, config: &ServerConfig) {
-    let mut state = State {
-        config,
-        damage: DamageTracker::new(DAMAGE_TILE),
-        classifier: SceneClassifier::new(),
-        gate: SkipGate::for_rate(config.start_bitrate_bps, config.frame_rate),
-        encoder: None,
-        in_flight: VecDeque::new(),
-        answered: 0,
-        encode_us_total: 0,
-        last_keyframe_us: 0,
-    };
+    let mut state = State::new(config);
     while !shared.stopped() {
         let Some(raw) = mailbox.take(Duration::from_millis(50)) else {
             if mailbox.is_closed() {
@@ -113,7 +106,22 @@ pub(super) fn run(mailbox: &Mailbox<RawFrame>, out: &mpsc::Sender<Outgoing>, sha
     }
 }
 
-impl State<'_> {
+impl<'a> State<'a> {
+    fn new(config: &'a ServerConfig) -> Self {
+        State {
+            config,
+            damage: DamageTracker::new(DAMAGE_TILE),
+            classifier: SceneClassifier::new(),
+            gate: SkipGate::for_rate(config.start_bitrate_bps, config.frame_rate),
+            encoder: None,
+            in_flight: VecDeque::new(),
+            answered: 0,
+            recent_inputs: VecDeque::new(),
+            encode_us_total: 0,
+            last_keyframe_us: 0,
+        }
+    }
+
     fn open(&self, settings: SceneSettings, bitrate: u32, width: u32, height: u32) -> Result<Encoder, String> {
         let office = matches!(settings.rate, RateControl::CappedQuality { .. });
         let config = VideoEncoderConfig {
@@ -132,6 +140,28 @@ impl State<'_> {
         let encoder = FfmpegVideoEncoder::open(&config).map_err(|e| e.to_string())?;
         let frame = VideoFrame { image: YuvImage::black(settings.format, width, height), pts_us: 0, frame_id: 0 };
         Ok(Encoder { encoder, settings, bitrate, frame })
+    }
+
+    /// The newest input this picture answers: every input applied before it when it changed
+    /// (it may show their effect), and, changed or not, every input that had been applied a
+    /// whole frame interval before it was taken (the screen had time to react; an input with
+    /// nothing to show, such as a key release, is answered that way). A picture that answers
+    /// a new input is sent even when unchanged, so the client learns it.
+    fn answer(&mut self, raw: &RawFrame, changed: bool) -> u64 {
+        let interval = 1_000_000 / u64::from(self.config.frame_rate.max(1));
+        let settled = raw.capture_us.saturating_sub(interval);
+        let mut answered_by_time = 0;
+        while self.recent_inputs.front().is_some_and(|(at, _)| *at <= settled) {
+            if let Some((_, applied)) = self.recent_inputs.pop_front() {
+                answered_by_time = applied;
+            }
+        }
+        self.recent_inputs.push_back((raw.capture_us, raw.captured.input_applied));
+        // The newest settled entry stays, so that it is still known at the next picture.
+        if answered_by_time > 0 {
+            self.recent_inputs.push_front((settled, answered_by_time));
+        }
+        if changed { raw.captured.input_applied } else { answered_by_time }
     }
 
     fn target(&self, shared: &Shared) -> u32 {
@@ -163,13 +193,14 @@ impl State<'_> {
             self.gate = SkipGate::for_rate(bitrate, self.config.frame_rate);
             self.in_flight.clear();
         }
+        let answers = self.answer(&raw, changed);
         let Some(enc) = self.encoder.as_mut() else { return Ok(None) };
         let moved = (f64::from(bitrate) - f64::from(enc.bitrate)).abs() / f64::from(enc.bitrate);
         if moved >= BITRATE_STEP && enc.encoder.set_bitrate(bitrate).is_ok() {
             enc.bitrate = bitrate;
             self.gate = SkipGate::for_rate(bitrate, self.config.frame_rate);
         }
-        if !reopen && !keyframe && !self.gate.should_encode(changed) {
+        if !reopen && !keyframe && answers <= self.answered && !self.gate.should_encode(changed) {
             let mut stats = shared.stats();
             stats.frames_skipped += 1;
             stats.scene = Some(scene_name(class).to_owned());
@@ -181,12 +212,7 @@ impl State<'_> {
         convert::to_yuv_into(image, &mut enc.frame.image).map_err(|e| e.to_string())?;
         enc.frame.frame_id = raw.id;
         enc.frame.pts_us = i64::try_from(raw.capture_us).unwrap_or(i64::MAX);
-        self.in_flight.push_back(InFlight {
-            id: raw.id,
-            capture_us: raw.capture_us,
-            changed,
-            input_applied: raw.captured.input_applied,
-        });
+        self.in_flight.push_back(InFlight { id: raw.id, capture_us: raw.capture_us, changed, answers });
         let packet = enc.encoder.encode(&enc.frame).map_err(|e| e.to_string())?;
         let Some(packet) = packet else { return Ok(None) };
         while self.in_flight.front().is_some_and(|f| f.id < packet.frame_id) {
@@ -194,9 +220,7 @@ impl State<'_> {
         }
         let Some(meta) = self.in_flight.pop_front() else { return Ok(None) };
         self.gate.encoded(meta.changed, packet.data.len());
-        if meta.changed {
-            self.answered = self.answered.max(meta.input_applied);
-        }
+        self.answered = self.answered.max(meta.answers);
         let header = FrameHeader {
             codec: packet.codec,
             keyframe: packet.keyframe,
@@ -227,5 +251,32 @@ impl State<'_> {
             stats.encoder = Some(enc.encoder.info().name.clone());
         }
         Ok(Some(Outgoing { message, keyframe: packet.keyframe }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Captured;
+    use asp_codec::{ChannelOrder, RgbaImage};
+
+    fn raw(capture_us: u64, input_applied: u64) -> RawFrame {
+        let image = RgbaImage::filled(16, 16, ChannelOrder::Bgra, [0, 0, 0]);
+        RawFrame { id: 0, capture_us, captured: Captured { image, input_applied } }
+    }
+
+    #[test]
+    fn changed_pictures_answer_at_once_unchanged_ones_after_a_frame_interval() {
+        let config = ServerConfig { frame_rate: 50, ..ServerConfig::default() }; // 20 ms
+        let mut s = State::new(&config);
+        assert_eq!(s.answer(&raw(0, 0), false), 0);
+        assert_eq!(s.answer(&raw(5_000, 1), false), 0, "input 1 applied 0 ms ago: too early to tell");
+        assert_eq!(s.answer(&raw(10_000, 2), true), 2, "a change may show everything applied");
+        assert_eq!(s.answer(&raw(20_000, 3), false), 0);
+        assert_eq!(s.answer(&raw(26_000, 3), false), 1, "input 1 had a frame interval");
+        assert_eq!(s.answer(&raw(31_000, 3), false), 2);
+        assert_eq!(s.answer(&raw(41_000, 3), false), 3, "a release with nothing to show is answered");
+        assert_eq!(s.answer(&raw(90_000, 3), false), 3, "and stays answered");
+        assert!(s.recent_inputs.len() <= 3, "bounded: {:?}", s.recent_inputs);
     }
 }
