@@ -177,7 +177,7 @@ impl<'a> State<'a> {
         let class = self.config.scene.unwrap_or_else(|| self.classifier.update(&damage));
         let settings = class.settings(self.config.yuv444);
         let bitrate = self.target(shared);
-        // Requests soon after a keyframe are held until KEYFRAME_MIN_INTERVAL has passed: most
+        // Requests soon after a keyframe are held until KEYFRAME_MIN_INTERVAL_US has passed: most
         // were sent for losses that keyframe already repairs, and on a lossy link one
         // keyframe per lost packet would spend the link on keyframes.
         let since_key = started.saturating_sub(self.last_keyframe_us);
