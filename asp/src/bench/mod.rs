@@ -149,6 +149,22 @@ pub struct CaseOutcome {
     pub baseline: Option<BaselineOutcome>,
 }
 
+/// Removes files when dropped (unless `keep`).
+struct RemoveOnDrop {
+    paths: Vec<PathBuf>,
+    keep: bool,
+}
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        if !self.keep {
+            for p in &self.paths {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+    }
+}
+
 /// A Y4M sink the bench can still reach after the client has taken it.
 #[derive(Debug, Clone)]
 struct SharedSink(Arc<Mutex<Y4mSink>>);
@@ -188,6 +204,9 @@ pub async fn run_case(spec: &CaseSpec, options: &BenchOptions, progress: &dyn Fn
     let dir = options.out_dir.join(spec.slug());
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let (reference_path, decoded_path) = (dir.join("source.y4m"), dir.join("decoded.y4m"));
+    // Two full-size Y4M files (1.9 GB each for 10 s of 1080p60): gone however the case ends,
+    // unless asked to keep them.
+    let _cleanup = RemoveOnDrop { paths: vec![reference_path.clone(), decoded_path.clone()], keep: options.keep_y4m };
     let (source, injector, fps) = open_source(spec)?;
     let answers_input = injector.is_some();
     let (width, height) = source.size();
@@ -269,10 +288,6 @@ pub async fn run_case(spec: &CaseSpec, options: &BenchOptions, progress: &dyn Fn
     } else {
         None
     };
-    if !options.keep_y4m {
-        let _ = std::fs::remove_file(&reference_path);
-        let _ = std::fs::remove_file(&decoded_path);
-    }
     Ok(CaseOutcome { spec: spec.clone(), report, glass_to_glass, bitrate, vmaf_per_frame, baseline })
 }
 
