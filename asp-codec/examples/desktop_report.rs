@@ -18,12 +18,13 @@
 //! mean of the last second), mean bitrate, mean Y / U / V PSNR, frames skipped.
 #![allow(missing_docs, clippy::print_stdout)]
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::process::{Command, Stdio};
 
 use asp_codec::ffmpeg::{FfmpegVideoDecoder, FfmpegVideoEncoder};
 use asp_codec::quality::{Psnr3, psnr_planes};
 use asp_codec::skip::SkipGate;
+use asp_codec::y4m::Y4mReader;
 use asp_codec::{
     RateControl, VideoCodec, VideoDecoder, VideoEncoder, VideoEncoderConfig, VideoFrame, YuvFormat, YuvImage,
 };
@@ -33,27 +34,15 @@ const FPS: u32 = 30;
 
 /// Reads every frame of a 4:2:0 Y4M file.
 fn read_y4m(path: &str) -> (u32, u32, Vec<YuvImage>) {
-    let mut r = BufReader::new(std::fs::File::open(path).expect("clip opens"));
-    let mut header = String::new();
-    r.read_line(&mut header).unwrap();
-    assert!(header.starts_with("YUV4MPEG2"), "{path} is not Y4M");
-    let field = |c: char| -> u32 {
-        header.split_whitespace().find_map(|t| t.strip_prefix(c)).and_then(|v| v.parse().ok()).unwrap()
-    };
-    let (w, h) = (field('W'), field('H'));
+    let file = std::fs::File::open(path).expect("clip opens");
+    let mut reader = Y4mReader::new(BufReader::new(file)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let header = *reader.header();
+    assert_eq!(header.format, YuvFormat::I420, "{path} is not 4:2:0");
     let mut frames = Vec::new();
-    loop {
-        let mut line = String::new();
-        if r.read_line(&mut line).unwrap() == 0 {
-            break;
-        }
-        let mut img = YuvImage::black(YuvFormat::I420, w, h);
-        for p in &mut img.planes {
-            r.read_exact(p).unwrap();
-        }
-        frames.push(img);
+    while let Some(frame) = reader.next_frame().unwrap_or_else(|e| panic!("{path}: {e}")) {
+        frames.push(frame);
     }
-    (w, h, frames)
+    (header.width, header.height, frames)
 }
 
 struct Outcome {

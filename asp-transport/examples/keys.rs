@@ -7,12 +7,11 @@
 //! Writes `DIR/cert.der`, `DIR/key.der` (keep it private) and `DIR/token.key` (32 random bytes,
 //! keep it private), and prints the certificate's fingerprint, which clients pin, and one token
 //! per client, valid for N days (default 30).
-#![allow(clippy::disallowed_methods)] // token expiry is wall-clock time
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use asp_transport::identity::ServerIdentity;
-use asp_transport::token::TokenKey;
+use asp_transport::token::{self, TokenKey};
 
 fn main() {
     let mut out = None;
@@ -30,17 +29,14 @@ fn main() {
     let dir = out.unwrap_or_else(|| fail("--out DIR is required"));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| fail(&format!("{dir}: {e}")));
     let identity = ServerIdentity::generate(&["localhost"]).unwrap_or_else(|e| fail(&e.to_string()));
-    let mut secret = [0u8; 32];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut secret)
-        .unwrap_or_else(|_| fail("no randomness"));
+    let secret = token::random_secret().unwrap_or_else(|_| fail("no randomness"));
     for (name, bytes) in
         [("cert.der", &identity.cert_der[..]), ("key.der", &identity.key_der[..]), ("token.key", &secret[..])]
     {
         std::fs::write(format!("{dir}/{name}"), bytes).unwrap_or_else(|e| fail(&format!("{dir}/{name}: {e}")));
     }
     println!("fingerprint {}", identity.fingerprint());
-    let expiry =
-        (SystemTime::now() + Duration::from_secs(days * 86_400)).duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let expiry = token::expiry_after(Duration::from_secs(days * 86_400));
     let key = TokenKey::new(&secret);
     for client in clients {
         println!("token {client} {}", key.issue(&client, expiry));

@@ -127,6 +127,13 @@ impl Connection {
     pub fn close(&self, code: CloseCode, reason: &str) {
         let _ = self.commands.send(Command::Close(code, reason.to_owned()));
     }
+
+    /// Closes the session and waits, at most `timeout`, until it has ended, so that the CLOSE
+    /// reaches the peer before the application goes on; the events still coming are dropped.
+    pub async fn close_and_wait(&mut self, code: CloseCode, reason: &str, timeout: Duration) {
+        self.close(code, reason);
+        let _ = tokio::time::timeout(timeout, async { while self.next_event().await.is_some() {} }).await;
+    }
 }
 
 /// Starts the driver task for `session` over a carrier: `frames` in, `writer` out.

@@ -3,7 +3,7 @@
 #![allow(clippy::disallowed_methods)] // tokens expire in wall-clock time
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use asp_core::{CloseCode, Event, Session, SessionError};
 use bytes::Bytes;
@@ -60,10 +60,6 @@ pub enum AcceptError {
     Config(#[from] asp_core::InvalidConfig),
 }
 
-pub(crate) fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
 pub(crate) fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
@@ -82,7 +78,7 @@ pub(crate) async fn await_connected(mut conn: Connection) -> Result<Connection, 
 
 /// Checks a client's token as it came off the carrier.
 pub(crate) fn check_token(tokens: &TokenKey, raw: &[u8]) -> Result<String, TokenError> {
-    std::str::from_utf8(raw).map_err(|_| TokenError::Malformed).and_then(|t| tokens.verify(t, unix_now()))
+    std::str::from_utf8(raw).map_err(|_| TokenError::Malformed).and_then(|t| tokens.verify(t, crate::token::unix_now()))
 }
 
 /// Starts the session of an admitted client, or refuses it in ASP terms.

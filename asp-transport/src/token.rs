@@ -27,6 +27,29 @@ pub enum TokenError {
     Expired,
 }
 
+/// 32 random bytes from the system's generator, a secret for [`TokenKey::new`].
+///
+/// # Errors
+/// When the system has no randomness to give.
+pub fn random_secret() -> Result<[u8; 32], ring::error::Unspecified> {
+    let mut secret = [0u8; 32];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut secret)?;
+    Ok(secret)
+}
+
+/// The expiry, in Unix seconds as [`TokenKey::issue`] takes it, of a token valid for
+/// `valid_for` from now.
+#[must_use]
+pub fn expiry_after(valid_for: std::time::Duration) -> u64 {
+    unix_now().saturating_add(valid_for.as_secs())
+}
+
+/// Seconds since the Unix epoch: token expiry is wall-clock time.
+#[allow(clippy::disallowed_methods)]
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
 /// Longest client name in a token.
 const MAX_CLIENT_LEN: usize = 64;
 

@@ -1,6 +1,5 @@
 //! A server and a client in one process, over QUIC or TLS/TCP on loopback, optionally through
 //! the user-space impairment relay: what `asp demo`, `asp bench` and the tests run.
-#![allow(clippy::disallowed_methods)] // token expiry is wall-clock time
 
 use std::net::SocketAddr;
 
@@ -10,7 +9,7 @@ use asp_transport::quic::{self, QuicServer};
 use asp_transport::relay::{Relay, Schedule};
 use asp_transport::select::Carrier;
 use asp_transport::tcp::{self, TcpServer};
-use asp_transport::token::TokenKey;
+use asp_transport::token::{self, TokenKey};
 use asp_transport::{AcceptError, ConnectError};
 
 use crate::client::{ClientConfig, ClientError, ClientSession};
@@ -81,14 +80,9 @@ pub struct Loopback {
 }
 
 fn key_and_token() -> Result<(TokenKey, String), LoopbackError> {
-    let mut secret = [0u8; 32];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut secret)
-        .map_err(|_| LoopbackError::Setup("no randomness".into()))?;
+    let secret = token::random_secret().map_err(|_| LoopbackError::Setup("no randomness".into()))?;
     let key = TokenKey::new(&secret);
-    let expiry = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(u64::MAX, |d| d.as_secs() + 24 * 3600);
-    let token = key.issue("loopback", expiry);
+    let token = key.issue("loopback", token::expiry_after(std::time::Duration::from_secs(24 * 3600)));
     Ok((key, token))
 }
 

@@ -8,34 +8,6 @@ use crate::client::ClientStats;
 use crate::metrics::LatencySummary;
 use crate::server::ServerStats;
 
-/// Glass-to-glass percentiles, ms.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct GlassToGlass {
-    /// Median.
-    pub p50: f64,
-    /// 95th percentile.
-    pub p95: f64,
-    /// 99th percentile.
-    pub p99: f64,
-    /// Mean.
-    pub mean: f64,
-    /// Samples.
-    pub count: u64,
-}
-
-/// Click-to-photon percentiles, ms.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct ClickToPhoton {
-    /// Median.
-    pub p50: f64,
-    /// 95th percentile.
-    pub p95: f64,
-    /// Mean.
-    pub mean: f64,
-    /// Samples.
-    pub count: u64,
-}
-
 /// A mean, kbit/s.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Bitrate {
@@ -88,11 +60,11 @@ pub struct VmafFigures {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Report {
     /// Capture to decoded-and-ready, ms.
-    pub glass_to_glass_ms: GlassToGlass,
+    pub glass_to_glass_ms: LatencySummary,
     /// Glass-to-glass without the first second (the start's keyframe burst), ms.
-    pub glass_to_glass_after_warm_up_ms: GlassToGlass,
+    pub glass_to_glass_after_warm_up_ms: LatencySummary,
     /// Input sent to the first picture showing it, ms.
-    pub click_to_photon_ms: ClickToPhoton,
+    pub click_to_photon_ms: LatencySummary,
     /// Display bitrate.
     pub bitrate_kbps: Bitrate,
     /// Pictures shown per second.
@@ -124,21 +96,16 @@ pub struct Report {
     pub client: ClientStats,
 }
 
-fn g2g(s: &LatencySummary) -> GlassToGlass {
-    GlassToGlass { p50: s.p50, p95: s.p95, p99: s.p99, mean: s.mean, count: s.count }
-}
-
 impl Report {
     /// The latency, rate and frame figures of a run of `seconds`, from both ends' counters;
     /// VMAF and time to sharp are left for the caller.
     #[must_use]
     pub fn from_stats(server: &ServerStats, client: &ClientStats, seconds: f64) -> Self {
-        let c2p = &client.click_to_photon;
         let secs = seconds.max(1e-3);
         Report {
-            glass_to_glass_ms: g2g(&client.glass_to_glass),
-            glass_to_glass_after_warm_up_ms: g2g(&client.glass_to_glass_after_warm_up),
-            click_to_photon_ms: ClickToPhoton { p50: c2p.p50, p95: c2p.p95, mean: c2p.mean, count: c2p.count },
+            glass_to_glass_ms: client.glass_to_glass,
+            glass_to_glass_after_warm_up_ms: client.glass_to_glass_after_warm_up,
+            click_to_photon_ms: client.click_to_photon,
             bitrate_kbps: Bitrate {
                 mean: client.video_bytes as f64 * 8.0 / secs / 1000.0,
                 after_warm_up: client.video_bytes_after_warm_up as f64 * 8.0

@@ -37,6 +37,17 @@ pub enum SourceKind {
 impl SourceKind {
     /// Every kind.
     pub const ALL: [Self; 4] = [Self::Office, Self::Video, Self::ThreeD, Self::Idle];
+
+    /// Its name in reports and on command lines: `office`, `video`, `3d`, `idle`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Office => "office",
+            Self::Video => "video",
+            Self::ThreeD => "3d",
+            Self::Idle => "idle",
+        }
+    }
 }
 
 /// A deterministic source of screen frames.

@@ -47,10 +47,7 @@ impl BenchSource {
     #[must_use]
     pub fn name(&self) -> String {
         match self {
-            Self::Synth(SourceKind::Office) => "office".into(),
-            Self::Synth(SourceKind::Video) => "video".into(),
-            Self::Synth(SourceKind::ThreeD) => "3d".into(),
-            Self::Synth(SourceKind::Idle) => "idle".into(),
+            Self::Synth(kind) => kind.name().into(),
             Self::Y4m(p) => p.file_stem().map_or_else(|| "y4m".into(), |s| s.to_string_lossy().into_owned()),
         }
     }

@@ -6,6 +6,7 @@ use std::path::Path;
 use plotters::prelude::*;
 
 use super::CaseOutcome;
+use crate::metrics::LatencyHistogram;
 
 const SIZE: (u32, u32) = (960, 540);
 
@@ -67,13 +68,6 @@ fn line_chart(path: &Path, title: &str, x_label: &str, y_label: &str, series: &[
     root.present().map_err(draw_err)
 }
 
-fn cdf_of(samples: &[f64]) -> Vec<(f64, f64)> {
-    let mut s: Vec<f64> = samples.to_vec();
-    s.sort_by(f64::total_cmp);
-    let n = s.len() as f64;
-    s.iter().enumerate().map(|(i, v)| (*v, (i + 1) as f64 / n)).collect()
-}
-
 /// Writes `latency_cdf.svg`, `bitrate.svg` and `vmaf.svg` into `dir`; returns their paths.
 ///
 /// # Errors
@@ -103,9 +97,10 @@ pub fn write_all(dir: &Path, cases: &[CaseOutcome]) -> Result<Vec<std::path::Pat
         if let Some(b) = &case.baseline {
             for (label, report) in [("SRT", &b.srt), ("TCP", &b.tcp)] {
                 if let Some(r) = report {
-                    let samples: Vec<f64> = r.latency_ms.iter().flatten().copied().collect();
-                    if !samples.is_empty() {
-                        latency.push((format!("{name} x264 over {label}"), cdf_of(&samples)));
+                    let mut carriage = LatencyHistogram::new();
+                    r.latency_ms.iter().flatten().for_each(|ms| carriage.record(*ms));
+                    if carriage.count() > 0 {
+                        latency.push((format!("{name} x264 over {label}"), carriage.cdf()));
                     }
                 }
             }

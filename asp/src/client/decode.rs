@@ -35,6 +35,9 @@ fn describe(header: &FrameHeader) -> String {
     format!("{codec} {}", if header.yuv444 { "4:4:4" } else { "4:2:0" })
 }
 
+/// The decoder state while all is well.
+const DECODING: &str = "decoding";
+
 /// Decodes until the queue's sender is gone.
 pub(super) fn run(
     frames: &Receiver<Arrived>,
@@ -43,16 +46,13 @@ pub(super) fn run(
     news: &UnboundedSender<DecoderNews>,
 ) {
     let mut decoder: Option<(VideoCodec, FfmpegVideoDecoder)> = None;
-    let mut waiting_for_keyframe = false;
     while let Ok(Arrived { header, bitstream }) = frames.recv() {
-        if shared.lock().needs_resync {
-            shared.lock().needs_resync = false;
-            waiting_for_keyframe = true;
-        }
-        shared.lock().waiting_for_keyframe = waiting_for_keyframe;
-        if waiting_for_keyframe && !header.keyframe {
-            shared.lock().stats.frames_discarded += 1;
-            continue;
+        {
+            let mut inner = shared.lock();
+            if inner.waiting_for_keyframe && !header.keyframe {
+                inner.stats.frames_discarded += 1;
+                continue;
+            }
         }
         if decoder.as_ref().is_none_or(|(c, _)| *c != header.codec) {
             match FfmpegVideoDecoder::open(header.codec) {
@@ -80,17 +80,18 @@ pub(super) fn run(
                 let mut inner = shared.lock();
                 inner.stats.decode_errors += 1;
                 inner.decoder_state = format!("decoder error, waiting for a keyframe: {e}");
-                waiting_for_keyframe = true;
+                inner.waiting_for_keyframe = true;
                 let _ = news.send(DecoderNews::NeedKeyframe(KeyframeReason::DecoderError));
                 continue;
             }
         };
-        waiting_for_keyframe = false;
-        shared.lock().waiting_for_keyframe = false;
         let ready_us = shared.clock.now_us();
         let glass_to_glass_ms = {
             let mut inner = shared.lock();
-            inner.decoder_state = "decoding".into();
+            inner.waiting_for_keyframe = false;
+            if inner.decoder_state != DECODING {
+                inner.decoder_state = DECODING.into();
+            }
             inner.decode_us_total += ready_us.saturating_sub(started);
             inner.stats.frames_shown += 1;
             inner.stats.decode_us_mean = inner.decode_us_total as f64 / inner.stats.frames_shown as f64;

@@ -130,9 +130,8 @@ pub(crate) struct Inner {
     pub(crate) decode_us_total: u64,
     /// What the decoder is doing, for stall reports.
     pub(crate) decoder_state: String,
-    /// A frame was discarded before decoding: wait for a keyframe.
-    pub(crate) needs_resync: bool,
-    /// The decoder skips frames until a keyframe arrives.
+    /// The decoder skips frames until a keyframe arrives (after a decoder error, or a frame
+    /// discarded before decoding).
     pub(crate) waiting_for_keyframe: bool,
 }
 
@@ -204,7 +203,6 @@ impl ClientSession {
                 pending_inputs: std::collections::VecDeque::new(),
                 decode_us_total: 0,
                 decoder_state: "waiting for the first frame".into(),
-                needs_resync: false,
                 waiting_for_keyframe: false,
             }),
         });

@@ -65,11 +65,7 @@ pub(super) async fn run(
                     }
                 }
                 Some(Command::Close) | None => {
-                    task.connection.close(asp_core::CloseCode::USER, "client closed");
-                    let _ = tokio::time::timeout(Duration::from_secs(1), async {
-                        while task.connection.next_event().await.is_some() {}
-                    })
-                    .await;
+                    task.connection.close_and_wait(asp_core::CloseCode::USER, "client closed", Duration::from_secs(1)).await;
                     break;
                 }
             },
@@ -127,8 +123,8 @@ impl Task {
             Err(TrySendError::Full(_)) => {
                 let mut inner = self.shared.lock();
                 inner.stats.frames_discarded += 1;
-                let first = !inner.needs_resync;
-                inner.needs_resync = true;
+                let first = !inner.waiting_for_keyframe;
+                inner.waiting_for_keyframe = true;
                 drop(inner);
                 if first {
                     self.request_keyframe(KeyframeReason::FrameLost);
@@ -165,7 +161,7 @@ impl Task {
         };
         let waiting = {
             let inner = self.shared.lock();
-            inner.waiting_for_keyframe || inner.needs_resync
+            inner.waiting_for_keyframe
         };
         if waiting && self.ticks % KEYFRAME_RETRY_TICKS == 0 {
             self.request_keyframe(KeyframeReason::FrameLost);

@@ -203,7 +203,7 @@ impl<'a> State<'a> {
         if !reopen && !keyframe && answers <= self.answered && !self.gate.should_encode(changed) {
             let mut stats = shared.stats();
             stats.frames_skipped += 1;
-            stats.scene = Some(scene_name(class).to_owned());
+            stats.scene = Some(scene_name(class));
             return Ok(None);
         }
         if keyframe {
@@ -246,7 +246,7 @@ impl<'a> State<'a> {
         stats.video_bytes += message.len() as u64;
         stats.encode_us_mean = self.encode_us_total as f64 / stats.frames_encoded as f64;
         stats.encoder_bitrate_bps = enc.bitrate;
-        stats.scene = Some(scene_name(class).to_owned());
+        stats.scene = Some(scene_name(class));
         if stats.encoder.is_none() || reopen {
             stats.encoder = Some(enc.encoder.info().name.clone());
         }

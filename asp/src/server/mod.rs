@@ -118,7 +118,7 @@ pub struct ServerStats {
     /// The encoder's bitrate now.
     pub encoder_bitrate_bps: u32,
     /// The scene class now.
-    pub scene: Option<String>,
+    pub scene: Option<&'static str>,
     /// The encoder's name (`libx264`, ...).
     pub encoder: Option<String>,
     /// Input events applied.

@@ -69,10 +69,7 @@ pub(super) async fn run(
         }
     }
     shared.stop.store(true, Ordering::Relaxed);
-    connection.close(asp_core::CloseCode::USER, "server stopped");
-    // Let the close reach the peer and the driver finish.
-    let _ =
-        tokio::time::timeout(Duration::from_secs(1), async { while connection.next_event().await.is_some() {} }).await;
+    connection.close_and_wait(asp_core::CloseCode::USER, "server stopped", Duration::from_secs(1)).await;
 }
 
 fn on_control(

@@ -30,12 +30,7 @@ impl Scene {
     }
 
     pub(crate) fn name(self) -> &'static str {
-        match self {
-            Self::Office => "office",
-            Self::Video => "video",
-            Self::ThreeD => "3d",
-            Self::Idle => "idle",
-        }
+        self.kind().name()
     }
 }
 

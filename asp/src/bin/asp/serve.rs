@@ -2,11 +2,10 @@
 //! TCP on the same TCP port; keeps its certificate and token key in a directory (made on first
 //! use), prints the fingerprint and a token for the client, and serves each client its own
 //! pipeline: the X11 display, a synthetic scene or a Y4M file.
-#![allow(clippy::disallowed_methods)] // token expiry is wall-clock time
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use asp::server::ServerSession;
 use asp::source::synth::SynthSource;
@@ -16,7 +15,7 @@ use asp_core::SessionConfig;
 use asp_transport::identity::ServerIdentity;
 use asp_transport::quic::QuicServer;
 use asp_transport::tcp::TcpServer;
-use asp_transport::token::TokenKey;
+use asp_transport::token::{self, TokenKey};
 
 use crate::args::{Scene, StreamArgs};
 
@@ -81,8 +80,7 @@ fn load_or_create_keys(dir: &Path) -> Result<(ServerIdentity, [u8; 32]), String>
     }
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let identity = ServerIdentity::generate(&["localhost"]).map_err(|e| e.to_string())?;
-    let mut secret = [0u8; 32];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut secret).map_err(|_| "no randomness")?;
+    let secret = token::random_secret().map_err(|_| "no randomness")?;
     for (name, bytes) in
         [("cert.der", &identity.cert_der[..]), ("key.der", &identity.key_der[..]), ("token.key", &secret[..])]
     {
@@ -97,7 +95,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
     // Fail early on a source that cannot open, before telling clients to connect.
     drop(open_source(&args.source, args.stream.size, 0)?);
     let (identity, secret) = load_or_create_keys(&args.keys)?;
-    let expiry = SystemTime::now().duration_since(UNIX_EPOCH).map_or(u64::MAX, |d| d.as_secs() + args.days * 86_400);
+    let expiry = token::expiry_after(Duration::from_secs(args.days.saturating_mul(86_400)));
     let token = TokenKey::new(&secret).issue(&args.client, expiry);
     let quic = QuicServer::bind(args.listen, &identity, TokenKey::new(&secret), SessionConfig::default())
         .map_err(|e| e.to_string())?;
