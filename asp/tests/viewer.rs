@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 use asp::proto::input::InputEvent;
 use asp::source::{FrameSource, InputInjector};
 use asp::x11::{CaptureOptions, X11Capture};
-use common::xvfb::{TIMEOUT, TempDir, Xvfb, wait_until};
+use common::xvfb::{TIMEOUT, TempDir, Xvfb, wait_until, window_titled};
 use x11rb::connection::Connection;
-use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _, InputFocus, MapState, Window};
+use x11rb::protocol::xproto::{ConnectionExt as _, InputFocus};
 use x11rb::wrapper::ConnectionExt as _;
 
 /// A child process killed on drop.
@@ -110,20 +110,6 @@ fn connect(port: u16, fingerprint: &str, token: &str, display: &str) -> (Killed,
     let out = read_all(child.stdout.take().expect("piped"));
     let err = read_all(child.stderr.take().expect("piped"));
     (Killed(child), out, err)
-}
-
-/// A viewable top-level window whose `WM_NAME` starts with `prefix`, and its title.
-fn window_titled(conn: &impl Connection, root: Window, prefix: &str) -> Option<(Window, String)> {
-    let tree = conn.query_tree(root).ok()?.reply().ok()?;
-    tree.children.into_iter().find_map(|id| {
-        let attributes = conn.get_window_attributes(id).ok()?.reply().ok()?;
-        if attributes.map_state != MapState::VIEWABLE {
-            return None;
-        }
-        let name = conn.get_property(false, id, AtomEnum::WM_NAME, AtomEnum::ANY, 0, 1024).ok()?.reply().ok()?;
-        let title = String::from_utf8_lossy(&name.value).into_owned();
-        title.starts_with(prefix).then_some((id, title))
-    })
 }
 
 /// How many distinct colours the picture has.

@@ -216,8 +216,13 @@ impl WindowInfo {
     }
 }
 
-/// A viewable child of `root` whose `WM_NAME` is `title`, if there is one now.
-pub fn find_window(conn: &impl Connection, root: Window, title: &str) -> Option<WindowInfo> {
+/// A viewable child of `root` whose `WM_NAME` starts with `prefix`, and its whole title.
+pub fn window_titled(conn: &impl Connection, root: Window, prefix: &str) -> Option<(Window, String)> {
+    viewable_window(conn, root, |title| title.starts_with(prefix))
+}
+
+/// A viewable child of `root` whose `WM_NAME` passes `wanted`, and that title.
+fn viewable_window(conn: &impl Connection, root: Window, wanted: impl Fn(&str) -> bool) -> Option<(Window, String)> {
     let tree = conn.query_tree(root).ok()?.reply().ok()?;
     tree.children.into_iter().find_map(|id| {
         let attributes = conn.get_window_attributes(id).ok()?.reply().ok()?;
@@ -225,18 +230,22 @@ pub fn find_window(conn: &impl Connection, root: Window, title: &str) -> Option<
             return None;
         }
         let name = conn.get_property(false, id, AtomEnum::WM_NAME, AtomEnum::ANY, 0, 1024).ok()?.reply().ok()?;
-        if name.value != title.as_bytes() {
-            return None;
-        }
-        let geometry = conn.get_geometry(id).ok()?.reply().ok()?;
-        let at = conn.translate_coordinates(id, root, 0, 0).ok()?.reply().ok()?;
-        Some(WindowInfo {
-            id,
-            x: u32::try_from(at.dst_x).ok()?,
-            y: u32::try_from(at.dst_y).ok()?,
-            width: u32::from(geometry.width),
-            height: u32::from(geometry.height),
-        })
+        let title = String::from_utf8_lossy(&name.value).into_owned();
+        wanted(&title).then_some((id, title))
+    })
+}
+
+/// A viewable child of `root` whose `WM_NAME` is `title`, if there is one now.
+pub fn find_window(conn: &impl Connection, root: Window, title: &str) -> Option<WindowInfo> {
+    let (id, _) = viewable_window(conn, root, |found| found == title)?;
+    let geometry = conn.get_geometry(id).ok()?.reply().ok()?;
+    let at = conn.translate_coordinates(id, root, 0, 0).ok()?.reply().ok()?;
+    Some(WindowInfo {
+        id,
+        x: u32::try_from(at.dst_x).ok()?,
+        y: u32::try_from(at.dst_y).ok()?,
+        width: u32::from(geometry.width),
+        height: u32::from(geometry.height),
     })
 }
 
