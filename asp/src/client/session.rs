@@ -150,18 +150,15 @@ impl Task {
         let Ok((session, _)) = self.connection.stats().await else { return };
         let rtt_us = u64::try_from(session.rtt.smoothed.as_micros()).unwrap_or(u64::MAX);
         let estimate = session.rate.unwrap_or_default();
-        let stall = {
+        let (stall, waiting) = {
             let mut inner = self.shared.lock();
             inner.stats.rtt_ms = rtt_us as f64 / 1000.0;
             inner.stats.loss = session.loss_rate;
             inner.stats.session_bytes_sent = session.bytes_sent;
             inner.stats.session_bytes_received = session.bytes_received;
             inner.stats.receive_kbps = estimate.received_bps as f64 / 1000.0;
-            inner.stall.poll(now, rtt_us).map(|s| (s, inner.decoder_state.clone()))
-        };
-        let waiting = {
-            let inner = self.shared.lock();
-            inner.waiting_for_keyframe
+            let stall = inner.stall.poll(now, rtt_us).map(|s| (s, inner.decoder_state.clone()));
+            (stall, inner.waiting_for_keyframe)
         };
         if waiting && self.ticks % KEYFRAME_RETRY_TICKS == 0 {
             self.request_keyframe(KeyframeReason::FrameLost);
