@@ -24,6 +24,17 @@ pub enum Carrier {
     Tcp,
 }
 
+impl Carrier {
+    /// `quic` or `tcp`, as reports and command lines spell it.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Quic => "quic",
+            Self::Tcp => "tcp",
+        }
+    }
+}
+
 /// A server's addresses: UDP for QUIC, TCP for the fallback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServerAddrs {

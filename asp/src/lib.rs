@@ -17,6 +17,7 @@ pub mod clock;
 pub mod clock_sync;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod host;
 pub mod loopback;
 pub mod mailbox;
 pub mod metrics;

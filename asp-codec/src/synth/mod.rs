@@ -48,6 +48,12 @@ impl SourceKind {
             Self::Idle => "idle",
         }
     }
+
+    /// The kind with this [`name`](Self::name), if any.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
 }
 
 /// A deterministic source of screen frames.

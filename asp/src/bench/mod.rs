@@ -80,7 +80,7 @@ impl CaseSpec {
     /// `scene-network-carrier`, for file names.
     #[must_use]
     pub fn slug(&self) -> String {
-        let carrier = if self.carrier == Carrier::Quic { "quic" } else { "tcp" };
+        let carrier = self.carrier.name();
         format!("{}-{}-{carrier}", self.source.name(), self.network.name).replace(['/', ' '], "_")
     }
 }
@@ -269,7 +269,7 @@ pub async fn run_case(spec: &CaseSpec, options: &BenchOptions, progress: &dyn Fn
     let mut report = Report::from_stats(&server, &client, seconds);
     report.scene = spec.source.name();
     report.codec = format!("{} ({})", server.encoder.clone().unwrap_or_default(), client.codec);
-    report.carrier = if spec.carrier == Carrier::Quic { "quic" } else { "tcp" }.into();
+    report.carrier = spec.carrier.name().into();
     report.network = spec.network.name.clone();
     report.resolution = format!("{width}x{height}");
     let mut vmaf_per_frame = Vec::new();

@@ -27,6 +27,25 @@ use crate::proto::input::InputEvent;
 use crate::sink::FrameSink;
 use crate::stall::StallDetector;
 
+/// `HOST:PORT`, or `HOST` alone for [`DEFAULT_PORT`](crate::host::DEFAULT_PORT), resolved to
+/// its first address.
+///
+/// # Errors
+/// A message naming the server when it does not resolve.
+pub fn resolve_server(server: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    let with_port = if server.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+        server.to_owned()
+    } else {
+        format!("{server}:{}", crate::host::DEFAULT_PORT)
+    };
+    with_port
+        .to_socket_addrs()
+        .map_err(|e| format!("{server}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{server}: no address"))
+}
+
 /// How the client runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientConfig {

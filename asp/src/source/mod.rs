@@ -81,3 +81,39 @@ pub trait InputInjector: Send {
     /// [`InjectError`]; the server counts it and goes on.
     fn inject(&mut self, seq: u64, event: &InputEvent) -> Result<(), InjectError>;
 }
+
+/// A source and, where the source can take input, its injector.
+pub type Pipeline = (Box<dyn FrameSource>, Option<Box<dyn InputInjector>>);
+
+/// Opens a source from its textual form, as `asp serve --source` and the bindings take it:
+/// `synth:SCENE` (office, video, 3d, idle; `synth` alone is office) at `size`, `y4m:PATH`
+/// (looped), `x11` (the display in `$DISPLAY`) or `x11:DISPLAY`. `seed` varies a synthetic
+/// scene between clients; the same seed gives the same pictures.
+///
+/// # Errors
+/// [`SourceError::Capture`] naming what is wrong with `spec`, or why it could not open.
+pub fn open(spec: &str, size: (u32, u32), seed: u64) -> Result<Pipeline, SourceError> {
+    let (kind, arg) = spec.split_once(':').map_or((spec, None), |(k, a)| (k, Some(a)));
+    let bad = |m: String| SourceError::Capture(m);
+    match kind {
+        "synth" => {
+            let name = arg.unwrap_or("office");
+            let scene = asp_codec::synth::SourceKind::from_name(name)
+                .ok_or_else(|| bad(format!("unknown scene {name:?}: use office, video, 3d or idle")))?;
+            let (s, i) = synth::SynthSource::new(scene, size.0, size.1, seed)?;
+            Ok((Box::new(s), Some(Box::new(i))))
+        }
+        "y4m" => {
+            let path = arg.ok_or_else(|| bad("y4m:PATH needs a path".into()))?;
+            Ok((Box::new(y4m::Y4mSource::open(std::path::Path::new(path), true)?), None))
+        }
+        #[cfg(all(target_os = "linux", feature = "x11"))]
+        "x11" => {
+            let (capture, injector) = crate::x11::open(arg).map_err(|e| bad(e.to_string()))?;
+            Ok((Box::new(capture), Some(Box::new(injector))))
+        }
+        #[cfg(not(all(target_os = "linux", feature = "x11")))]
+        "x11" => Err(bad("this build has no X11 support (feature `x11`, Linux)".into())),
+        other => Err(bad(format!("unknown source {other:?}: use x11, x11:DISPLAY, synth:SCENE or y4m:PATH"))),
+    }
+}

@@ -2,7 +2,7 @@
 //! window (`asp::viewer`, feature `viewer`) that sends the keyboard and mouse back, or
 //! headless with a live status line, and can keep what it showed as Y4M.
 
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -38,19 +38,6 @@ pub(crate) struct ConnectArgs {
     /// Write the client's statistics as JSON here at the end.
     #[arg(long)]
     json: Option<PathBuf>,
-}
-
-fn resolve(server: &str) -> Result<SocketAddr, String> {
-    let with_port = if server.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
-        server.to_owned()
-    } else {
-        format!("{server}:7420")
-    };
-    with_port
-        .to_socket_addrs()
-        .map_err(|e| format!("{server}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("{server}: no address"))
 }
 
 struct Saving(Y4mSink);
@@ -112,7 +99,7 @@ fn open_window(headless: bool) -> Result<Window, String> {
 /// Runs the client.
 pub(crate) async fn run(args: ConnectArgs) -> Result<(), String> {
     let window = open_window(args.headless)?;
-    let addr = resolve(&args.server)?;
+    let addr = asp::client::resolve_server(&args.server)?;
     let fingerprint = Fingerprint::parse(&args.fingerprint).ok_or("--fingerprint: expected 64 hex digits")?;
     let (connection, carrier) =
         select::connect(ServerAddrs { quic: addr, tcp: addr }, fingerprint, &args.token, SessionConfig::default())

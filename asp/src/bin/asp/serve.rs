@@ -4,20 +4,13 @@
 //! pipeline: the X11 display, a synthetic scene or a Y4M file.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use asp::server::ServerSession;
-use asp::source::synth::SynthSource;
-use asp::source::y4m::Y4mSource;
-use asp::source::{FrameSource, InputInjector};
+use asp::host::{Host, HostConfig, HostEvent, keys_from_dir};
 use asp_core::SessionConfig;
-use asp_transport::identity::ServerIdentity;
-use asp_transport::quic::QuicServer;
-use asp_transport::tcp::TcpServer;
-use asp_transport::token::{self, TokenKey};
 
-use crate::args::{Scene, StreamArgs};
+use crate::args::StreamArgs;
 
 /// `asp serve` arguments.
 #[derive(Debug, clap::Args)]
@@ -45,115 +38,52 @@ pub(crate) struct ServeArgs {
     max_clients: Option<u64>,
 }
 
-type Pipeline = (Box<dyn FrameSource>, Option<Box<dyn InputInjector>>);
-
-fn open_source(spec: &str, size: (u32, u32), seed: u64) -> Result<Pipeline, String> {
-    let (kind, arg) = spec.split_once(':').map_or((spec, None), |(k, a)| (k, Some(a)));
-    match kind {
-        "synth" => {
-            let scene = <Scene as clap::ValueEnum>::from_str(arg.unwrap_or("office"), true)?;
-            let (s, i) = SynthSource::new(scene.kind(), size.0, size.1, seed).map_err(|e| e.to_string())?;
-            Ok((Box::new(s), Some(Box::new(i))))
-        }
-        "y4m" => {
-            let path = arg.ok_or("y4m:PATH needs a path")?;
-            Ok((Box::new(Y4mSource::open(Path::new(path), true).map_err(|e| e.to_string())?), None))
-        }
-        #[cfg(all(target_os = "linux", feature = "x11"))]
-        "x11" => {
-            let (capture, injector) = asp::x11::open(arg).map_err(|e| e.to_string())?;
-            Ok((Box::new(capture), Some(Box::new(injector))))
-        }
-        #[cfg(not(all(target_os = "linux", feature = "x11")))]
-        "x11" => Err("this build has no X11 support (feature `x11`, Linux)".into()),
-        other => Err(format!("unknown source {other:?}: use x11, x11:DISPLAY, synth:SCENE or y4m:PATH")),
-    }
-}
-
-/// Loads the identity and token key from `dir`, or makes and saves them.
-fn load_or_create_keys(dir: &Path) -> Result<(ServerIdentity, [u8; 32]), String> {
-    let read = |name: &str| std::fs::read(dir.join(name));
-    if let (Ok(cert_der), Ok(key_der), Ok(secret)) = (read("cert.der"), read("key.der"), read("token.key")) {
-        let secret: [u8; 32] =
-            secret.try_into().map_err(|_| format!("{}: token.key must be 32 bytes", dir.display()))?;
-        return Ok((ServerIdentity { cert_der, key_der }, secret));
-    }
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let identity = ServerIdentity::generate(&["localhost"]).map_err(|e| e.to_string())?;
-    let secret = token::random_secret().map_err(|_| "no randomness")?;
-    for (name, bytes) in
-        [("cert.der", &identity.cert_der[..]), ("key.der", &identity.key_der[..]), ("token.key", &secret[..])]
-    {
-        std::fs::write(dir.join(name), bytes).map_err(|e| format!("{}/{name}: {e}", dir.display()))?;
-    }
-    eprintln!("asp serve: new identity and token key written to {}", dir.display());
-    Ok((identity, secret))
-}
-
 /// Runs the server.
 pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
-    // Fail early on a source that cannot open, before telling clients to connect.
-    drop(open_source(&args.source, args.stream.size, 0)?);
-    let (identity, secret) = load_or_create_keys(&args.keys)?;
-    let expiry = token::expiry_after(Duration::from_secs(args.days.saturating_mul(86_400)));
-    let token = TokenKey::new(&secret).issue(&args.client, expiry);
-    let quic = QuicServer::bind(args.listen, &identity, TokenKey::new(&secret), SessionConfig::default())
-        .map_err(|e| e.to_string())?;
-    let tcp = TcpServer::bind(args.listen, &identity, TokenKey::new(&secret), SessionConfig::default())
-        .await
-        .map_err(|e| e.to_string())?;
-    let port = quic.local_addr().map_err(|e| e.to_string())?.port();
+    let (identity, secret, created) = keys_from_dir(&args.keys).map_err(|e| e.to_string())?;
+    if created {
+        eprintln!("asp serve: new identity and token key written to {}", args.keys.display());
+    }
+    let config = HostConfig {
+        listen: args.listen,
+        source: args.source.clone(),
+        size: args.stream.size,
+        server: args.stream.server_config(),
+        session: SessionConfig::default(),
+        seed: None,
+    };
+    let host = Host::start(config, &identity, &secret).await.map_err(|e| e.to_string())?;
+    let token = host.issue_token(&args.client, Duration::from_secs(args.days.saturating_mul(86_400)));
+    let port = host.port();
     println!("asp serve: {} on UDP and TCP port {port}", args.source);
     println!("fingerprint {}", identity.fingerprint());
     println!("token       {token}");
     println!("connect with: asp connect HOST:{port} --fingerprint {} --token {token}", identity.fingerprint());
-    let config = args.stream.server_config();
-    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
-    let (mut served, mut finished) = (0u64, 0u64);
-    loop {
-        let accepted = tokio::select! {
-            r = quic.accept() => r.map(|(c, who)| (c, who, "quic")),
-            r = tcp.accept() => r.map(|(c, who)| (c, who, "tcp")),
-            Some(()) = done_rx.recv() => {
+    let mut finished = 0u64;
+    while let Some(event) = host.next_event().await {
+        match event {
+            HostEvent::Connected { client, name, carrier } => {
+                eprintln!("asp serve: client {client} ({name:?}) connected over {}", carrier.name());
+            }
+            HostEvent::Refused { reason } => eprintln!("asp serve: refused a client: {reason}"),
+            HostEvent::Failed { client, error } => {
+                eprintln!("asp serve: client {client}: {error}");
                 finished += 1;
-                if args.max_clients.is_some_and(|m| finished >= m) {
-                    return Ok(());
-                }
-                continue;
             }
-        };
-        let (connection, who, carrier) = match accepted {
-            Ok(a) => a,
-            Err(e) => {
-                eprintln!("asp serve: refused a client: {e}");
-                continue;
+            HostEvent::Stall { alarm, .. } => crate::status::log_alarm(&alarm),
+            HostEvent::Left { client, stats } => {
+                eprintln!(
+                    "asp serve: client {client} left: {} frames sent, {} input events, {} stalls",
+                    stats.frames_encoded, stats.input_events, stats.stalls
+                );
+                finished += 1;
             }
-        };
-        served += 1;
-        let (source, injector) = open_source(&args.source, args.stream.size, served)?;
-        eprintln!("asp serve: client {who:?} connected over {carrier}");
-        let session = ServerSession::start(connection, source, injector, config.clone(), asp::clock::Clock::new())
-            .await
-            .map_err(|e| e.to_string());
-        let done = done_tx.clone();
-        tokio::spawn(async move {
-            match session {
-                Ok(mut s) => {
-                    while !s.is_finished() {
-                        tokio::select! {
-                            Some(alarm) = s.next_alarm() => crate::status::log_alarm(&alarm),
-                            () = tokio::time::sleep(Duration::from_millis(200)) => {}
-                        }
-                    }
-                    let stats = s.stop().await;
-                    eprintln!(
-                        "asp serve: client {who:?} left: {} frames sent, {} input events, {} stalls",
-                        stats.frames_encoded, stats.input_events, stats.stalls
-                    );
-                }
-                Err(e) => eprintln!("asp serve: client {who:?}: {e}"),
-            }
-            let _ = done.send(());
-        });
+            _ => {}
+        }
+        if args.max_clients.is_some_and(|m| finished >= m) {
+            break;
+        }
     }
+    host.stop().await;
+    Ok(())
 }

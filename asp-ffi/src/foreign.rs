@@ -1,0 +1,267 @@
+//! The uniffi interface: what Kotlin, Swift and Python see. `Client` and `Server` objects,
+//! `FrameSink`, `EventSink` and `AudioSink` callback interfaces the foreign side implements,
+//! records for configuration and figures, and `run_bench` for researchers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use asp::proto::input::InputEvent;
+use asp::sink::{DecodedFrame, FrameSink as FacadeSink};
+
+use crate::client::{ClientConfig, ClientCore, ClientEvent};
+use crate::error::AspError;
+use crate::records::{ClientStats, ServerEvent, ServerStats, VideoFrame};
+use crate::runtime;
+use crate::server::{ServerConfig, ServerCore};
+
+/// Takes decoded pictures, on the client's decode thread: return quickly, and do not call
+/// `Client.stop` from here.
+#[uniffi::export(with_foreign)]
+pub trait FrameSink: Send + Sync {
+    /// One picture, in decoding order.
+    fn on_frame(&self, frame: VideoFrame);
+}
+
+/// Hears a client's life ([`ClientEvent`]), on an SDK thread.
+#[uniffi::export(with_foreign)]
+pub trait EventSink: Send + Sync {
+    /// One event, in order.
+    fn on_event(&self, event: ClientEvent);
+}
+
+/// Decoded audio, interleaved 16-bit samples.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AudioFrame {
+    /// Samples per second.
+    pub sample_rate: u32,
+    /// Channels, interleaved.
+    pub channels: u32,
+    /// The samples.
+    pub samples: Vec<i16>,
+    /// When the server captured it, µs on the server's clock.
+    pub capture_us: u64,
+}
+
+/// Takes decoded audio. The audio channel is not built yet: [`Client::set_audio_sink`] says
+/// so with [`AspError::Unsupported`].
+#[uniffi::export(with_foreign)]
+pub trait AudioSink: Send + Sync {
+    /// One block of samples.
+    fn on_audio(&self, frame: AudioFrame);
+}
+
+/// Options a client takes beyond where to connect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct FrameOptions {
+    /// Copy the planes into each [`VideoFrame`]; without, frames carry their metadata only
+    /// (cheaper when only figures are wanted).
+    #[uniffi(default = true)]
+    pub pixels: bool,
+}
+
+struct ForeignSink {
+    sink: Arc<dyn FrameSink>,
+    pixels: bool,
+}
+
+impl FacadeSink for ForeignSink {
+    fn show(&mut self, frame: &DecodedFrame) {
+        if let Some(frame) = VideoFrame::from_decoded(frame, self.pixels) {
+            runtime::in_callback(|| self.sink.on_frame(frame));
+        }
+    }
+}
+
+/// A client: connects, hands decoded pictures to a [`FrameSink`], sends input.
+#[derive(Debug, uniffi::Object)]
+pub struct Client {
+    core: ClientCore,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Client {
+    /// Connects to a server and starts receiving. Blocks until the session is up.
+    ///
+    /// # Errors
+    /// [`AspError::InvalidArgument`], [`AspError::Connect`].
+    #[uniffi::constructor]
+    pub fn connect(
+        config: ClientConfig,
+        sink: Arc<dyn FrameSink>,
+        events: Option<Arc<dyn EventSink>>,
+        options: Option<FrameOptions>,
+    ) -> Result<Arc<Self>, AspError> {
+        let pixels = options.is_none_or(|o| o.pixels);
+        let events =
+            events.map(|e| Box::new(move |event| e.on_event(event)) as Box<dyn Fn(ClientEvent) + Send + Sync>);
+        let core = ClientCore::connect(&config, Box::new(ForeignSink { sink, pixels }), events)?;
+        Ok(Arc::new(Self { core }))
+    }
+
+    /// `quic` or `tcp`.
+    pub fn carrier(&self) -> String {
+        self.core.carrier().name().into()
+    }
+
+    /// A key pressed or released, by X11 keysym (`0x61` is `a`, `0xff0d` Return); returns its
+    /// sequence number.
+    ///
+    /// # Errors
+    /// [`AspError::Ended`].
+    pub fn send_key(&self, keysym: u32, down: bool) -> Result<u64, AspError> {
+        self.core.send(InputEvent::Key { keysym, down })
+    }
+
+    /// The pointer moved to (`x`, `y`), display pixels.
+    ///
+    /// # Errors
+    /// [`AspError::Ended`].
+    pub fn send_pointer(&self, x: u32, y: u32) -> Result<u64, AspError> {
+        self.core.send(InputEvent::PointerMove { x, y })
+    }
+
+    /// Relative pointer motion.
+    ///
+    /// # Errors
+    /// [`AspError::Ended`].
+    pub fn send_pointer_relative(&self, dx: i32, dy: i32) -> Result<u64, AspError> {
+        self.core.send(InputEvent::PointerRelative { dx, dy })
+    }
+
+    /// A button (1 left, 2 middle, 3 right, up to 7) pressed or released.
+    ///
+    /// # Errors
+    /// [`AspError::InvalidArgument`] for a button outside 1..=7, [`AspError::Ended`].
+    pub fn send_button(&self, button: u8, down: bool) -> Result<u64, AspError> {
+        if !(1..=7).contains(&button) {
+            return Err(AspError::invalid("button must be 1..=7"));
+        }
+        self.core.send(InputEvent::Button { button, down })
+    }
+
+    /// Wheel steps; positive is down (`dy`) or right (`dx`).
+    ///
+    /// # Errors
+    /// [`AspError::Ended`].
+    pub fn send_wheel(&self, dx: i32, dy: i32) -> Result<u64, AspError> {
+        self.core.send(InputEvent::Wheel { dx, dy })
+    }
+
+    /// The figures so far.
+    pub fn stats(&self) -> ClientStats {
+        self.core.stats().into()
+    }
+
+    /// The figures as JSON, every field the facade keeps (clock offset, warm-up, byte counts).
+    pub fn stats_json(&self) -> String {
+        serde_json::to_string(&self.core.stats()).unwrap_or_default()
+    }
+
+    /// Waits until `count` pictures have been shown in all, or `timeout_ms` passed; returns
+    /// how many have been shown.
+    pub async fn wait_for_frames(&self, count: u64, timeout_ms: u64) -> u64 {
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout_ms);
+        loop {
+            let shown = self.core.stats().frames_shown;
+            if shown >= count || tokio::time::Instant::now() >= deadline || self.core.is_finished() {
+                return shown;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Whether the session has ended.
+    pub fn is_finished(&self) -> bool {
+        self.core.is_finished()
+    }
+
+    /// Would route the server's audio to `sink`.
+    ///
+    /// # Errors
+    /// Always [`AspError::Unsupported`]: the audio channel is not built yet.
+    pub fn set_audio_sink(&self, sink: Arc<dyn AudioSink>) -> Result<(), AspError> {
+        drop(sink);
+        Err(crate::unfinished::audio())
+    }
+
+    /// Closes the session; returns the final figures. Later calls return them again.
+    ///
+    /// # Errors
+    /// [`AspError::WrongThread`] from a callback.
+    pub fn stop(&self) -> Result<ClientStats, AspError> {
+        self.core.stop().map(Into::into)
+    }
+}
+
+/// A server: listens for clients and streams each its own pipeline.
+#[derive(Debug, uniffi::Object)]
+pub struct Server {
+    core: ServerCore,
+}
+
+#[uniffi::export]
+impl Server {
+    /// Starts listening.
+    ///
+    /// # Errors
+    /// [`AspError::InvalidArgument`], [`AspError::Server`].
+    #[uniffi::constructor]
+    pub fn start(config: ServerConfig) -> Result<Arc<Self>, AspError> {
+        Ok(Arc::new(Self { core: ServerCore::start(&config)? }))
+    }
+
+    /// The port it listens on, UDP and TCP.
+    pub fn port(&self) -> u16 {
+        self.core.port()
+    }
+
+    /// The certificate fingerprint clients pin, 64 hex digits.
+    pub fn fingerprint(&self) -> String {
+        self.core.fingerprint().into()
+    }
+
+    /// A token admitting a client called `name` for `valid_seconds`.
+    ///
+    /// # Errors
+    /// [`AspError::Ended`] after `stop`.
+    pub fn issue_token(&self, name: String, valid_seconds: u64) -> Result<String, AspError> {
+        self.core.issue_token(&name, Duration::from_secs(valid_seconds))
+    }
+
+    /// The figures so far.
+    pub fn stats(&self) -> ServerStats {
+        self.core.stats().into()
+    }
+
+    /// The next event, waiting up to `timeout_ms`; none when none came.
+    ///
+    /// # Errors
+    /// [`AspError::WrongThread`] from a callback.
+    pub fn next_event(&self, timeout_ms: u64) -> Result<Option<ServerEvent>, AspError> {
+        let deadline = std::time::Instant::now() + Duration::from_millis(timeout_ms);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.core.next_event(left)? {
+                Some(e) => match ServerEvent::from_host(e) {
+                    Some(e) => return Ok(Some(e)),
+                    None => continue,
+                },
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// Stops accepting, ends every session; returns the final figures.
+    ///
+    /// # Errors
+    /// [`AspError::WrongThread`] from a callback.
+    pub fn stop(&self) -> Result<ServerStats, AspError> {
+        self.core.stop().map(Into::into)
+    }
+}
+
+/// The SDK's version.
+#[uniffi::export]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").into()
+}
