@@ -37,10 +37,8 @@ pub struct BenchConfig {
     #[uniffi(default = 5.0)]
     pub seconds: f64,
     /// Codec.
-    #[uniffi(default)]
     pub codec: Codec,
     /// Encoder preset.
-    #[uniffi(default)]
     pub preset: EncoderPreset,
     /// Seed of the scene and the relay.
     #[uniffi(default = 1)]
@@ -106,6 +104,6 @@ impl BenchConfig {
 pub fn run_bench(config: BenchConfig) -> Result<String, AspError> {
     let (spec, options) = config.spec()?;
     let outcome = runtime::block_on("run_bench", asp::bench::run_case(&spec, &options, &|_| {}))?
-        .map_err(|message| AspError::Bench { message })?;
-    serde_json::to_string(&outcome.report).map_err(|e| AspError::Bench { message: e.to_string() })
+        .map_err(|reason| AspError::Bench { reason })?;
+    serde_json::to_string(&outcome.report).map_err(|e| AspError::Bench { reason: e.to_string() })
 }

@@ -38,7 +38,6 @@ pub struct ClientConfig {
     /// The token the server issued.
     pub token: String,
     /// Which carrier.
-    #[uniffi(default)]
     pub carrier: CarrierChoice,
     /// Frames that may wait for the decoder (1..=256).
     #[uniffi(default = 16)]
@@ -81,6 +80,8 @@ struct State {
 pub struct ClientCore {
     state: Arc<Mutex<State>>,
     carrier: Carrier,
+    /// The event watcher, joined at stop so that no event follows it.
+    watcher: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
@@ -104,7 +105,7 @@ impl ClientCore {
         if !(1..=256).contains(&options.decode_queue) {
             return Err(AspError::invalid("decode_queue must be 1..=256"));
         }
-        let addr = asp::client::resolve_server(&options.address).map_err(|message| AspError::Connect { message })?;
+        let addr = asp::client::resolve_server(&options.address).map_err(|reason| AspError::Connect { reason })?;
         let config = asp::client::ClientConfig { decode_queue: options.decode_queue as usize };
         let (token, carrier_choice) = (options.token.clone(), options.carrier);
         let connect = async move {
@@ -116,18 +117,19 @@ impl ClientCore {
                 CarrierChoice::Quic => quic::connect(addr, fingerprint, &token, session).await.map(|c| (c, Carrier::Quic)),
                 CarrierChoice::Tcp => tcp::connect(addr, fingerprint, &token, session).await.map(|c| (c, Carrier::Tcp)),
             }
-            .map_err(|e| AspError::Connect { message: e.to_string() })?;
+            .map_err(|e| AspError::Connect { reason: e.to_string() })?;
             let client = ClientSession::start(connection, sink, config, asp::clock::Clock::new())
                 .await
-                .map_err(|e| AspError::Connect { message: e.to_string() })?;
+                .map_err(|e| AspError::Connect { reason: e.to_string() })?;
             Ok::<_, AspError>((client, carrier))
         };
         let (session, carrier) = runtime::block_on("connect", connect)??;
         let state = Arc::new(Mutex::new(State { session: Some(session), last: None }));
-        if let Some(events) = events {
-            runtime::handle()?.spawn(watch(state.clone(), carrier, events));
-        }
-        Ok(Self { state, carrier })
+        let watcher = match events {
+            Some(events) => Some(runtime::handle()?.spawn(watch(state.clone(), carrier, events))),
+            None => None,
+        };
+        Ok(Self { state, carrier, watcher: Mutex::new(watcher) })
     }
 
     /// The carrier in use.
@@ -162,8 +164,8 @@ impl ClientCore {
         lock(&self.state).session.as_ref().is_none_or(ClientSession::is_finished)
     }
 
-    /// Closes the session and waits for the decoder to finish; later calls return the same
-    /// figures.
+    /// Closes the session and waits for the decoder to finish and the last event (`Ended`) to
+    /// be delivered: no callback runs after it returns. Later calls return the same figures.
     ///
     /// # Errors
     /// [`AspError::WrongThread`] from a callback (the decoder would wait for itself).
@@ -173,6 +175,10 @@ impl ClientCore {
         if let Some(session) = session {
             let stats = runtime::block_on("stop", session.stop())?;
             lock(&self.state).last = Some(stats);
+        }
+        let watcher = self.watcher.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(watcher) = watcher {
+            let _ = runtime::block_on("stop", watcher)?;
         }
         Ok(self.stats())
     }

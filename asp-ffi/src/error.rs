@@ -7,54 +7,54 @@
 #[non_exhaustive]
 pub enum AspError {
     /// An argument or configuration value is out of range or malformed.
-    #[error("invalid argument: {message}")]
+    #[error("invalid argument: {reason}")]
     InvalidArgument {
         /// What is wrong.
-        message: String,
+        reason: String,
     },
     /// The client could not connect (address, certificate, token, network).
-    #[error("connect failed: {message}")]
+    #[error("connect failed: {reason}")]
     Connect {
         /// Why.
-        message: String,
+        reason: String,
     },
     /// The server could not start (source, sockets).
-    #[error("server failed: {message}")]
+    #[error("server failed: {reason}")]
     Server {
         /// Why.
-        message: String,
+        reason: String,
     },
     /// The session has ended or the handle was stopped.
     #[error("the session has ended")]
     Ended,
     /// The feature exists in the interface but is not built yet.
-    #[error("not supported: {message}")]
+    #[error("not supported: {reason}")]
     Unsupported {
         /// What, and where it is tracked.
-        message: String,
+        reason: String,
     },
     /// A blocking call was made from one of this SDK's callbacks, where it would deadlock.
-    #[error("not allowed from a callback: {message}")]
+    #[error("not allowed from a callback: {reason}")]
     WrongThread {
         /// Which call.
-        message: String,
+        reason: String,
     },
     /// Something inside the SDK failed (a thread or runtime could not start).
-    #[error("internal error: {message}")]
+    #[error("internal error: {reason}")]
     Internal {
         /// What.
-        message: String,
+        reason: String,
     },
     /// A bench run failed.
-    #[error("bench failed: {message}")]
+    #[error("bench failed: {reason}")]
     Bench {
         /// The step that failed.
-        message: String,
+        reason: String,
     },
 }
 
 impl AspError {
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
-        Self::InvalidArgument { message: message.into() }
+        Self::InvalidArgument { reason: message.into() }
     }
 }

@@ -21,7 +21,7 @@ fn runtime() -> Result<&'static tokio::runtime::Runtime, AspError> {
                 .map_err(|e| e.to_string())
         })
         .as_ref()
-        .map_err(|e| AspError::Internal { message: format!("cannot start the runtime: {e}") })
+        .map_err(|e| AspError::Internal { reason: format!("cannot start the runtime: {e}") })
 }
 
 thread_local! {
@@ -56,7 +56,7 @@ pub(crate) fn block_on<F: Future>(what: &str, future: F) -> Result<F::Output, As
 /// [`AspError::WrongThread`] naming `what`.
 pub(crate) fn ensure_may_block(what: &str) -> Result<(), AspError> {
     if IN_CALLBACK.with(Cell::get) || tokio::runtime::Handle::try_current().is_ok() {
-        return Err(AspError::WrongThread { message: format!("{what} blocks; call it from your own thread") });
+        return Err(AspError::WrongThread { reason: format!("{what} blocks; call it from your own thread") });
     }
     Ok(())
 }

@@ -75,10 +75,8 @@ pub struct ServerConfig {
     #[uniffi(default = 60)]
     pub fps: u32,
     /// Codec.
-    #[uniffi(default)]
     pub codec: Codec,
     /// Encoder preset.
-    #[uniffi(default)]
     pub preset: EncoderPreset,
     /// Bitrate at the start, kbit/s (the rate controller moves it).
     #[uniffi(default = 10000)]
@@ -163,7 +161,7 @@ impl ServerCore {
     /// source does not open, the keys cannot be read or made, or the port is taken.
     pub fn start(config: &ServerConfig) -> Result<Self, AspError> {
         let host_config = config.host_config()?;
-        let server = |message: String| AspError::Server { message };
+        let server = |reason: String| AspError::Server { reason };
         let (identity, secret) = match &config.keys_dir {
             Some(dir) => asp::host::keys_from_dir(std::path::Path::new(dir)).map(|(i, s, _)| (i, s)),
             None => asp::host::fresh_keys(),

@@ -5,13 +5,13 @@
 use crate::error::AspError;
 
 pub(crate) fn audio() -> AspError {
-    AspError::Unsupported { message: "the audio channel is not implemented yet".into() }
+    AspError::Unsupported { reason: "the audio channel is not implemented yet".into() }
 }
 
 pub(crate) fn cursor() -> AspError {
-    AspError::Unsupported { message: "the cursor channel is not implemented yet".into() }
+    AspError::Unsupported { reason: "the cursor channel is not implemented yet".into() }
 }
 
 pub(crate) fn clipboard() -> AspError {
-    AspError::Unsupported { message: "the clipboard channel is not implemented yet".into() }
+    AspError::Unsupported { reason: "the clipboard channel is not implemented yet".into() }
 }

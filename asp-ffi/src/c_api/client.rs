@@ -70,8 +70,10 @@ pub struct AspFrame {
     pub format: AspPixelFormat,
     /// Y, U, V.
     pub planes: [*const u8; 3],
-    /// Bytes from one row to the next, per plane.
+    /// Bytes from one row to the next, per plane (at least the plane's width).
     pub strides: [u32; 3],
+    /// Visible samples per row, per plane (chroma of 4:2:0 is half the width, rounded up).
+    pub plane_widths: [u32; 3],
     /// Rows, per plane.
     pub plane_heights: [u32; 3],
     /// Whether it was coded as a keyframe.
@@ -301,11 +303,14 @@ impl FrameSink for CFrameSink {
         let Some(format) = PixelFormat::of(image.format) else { return };
         let mut planes = [std::ptr::null(); 3];
         let mut strides = [0; 3];
+        let mut plane_widths = [0; 3];
         let mut plane_heights = [0; 3];
         for (i, plane) in image.planes.iter().enumerate().take(3) {
             let (w, h) = image.format.plane_size(i, image.width, image.height);
             planes[i] = plane.as_ptr();
+            // Packed planes: the stride is the width.
             strides[i] = w;
+            plane_widths[i] = w;
             plane_heights[i] = h;
         }
         let c_frame = AspFrame {
@@ -318,6 +323,7 @@ impl FrameSink for CFrameSink {
             },
             planes,
             strides,
+            plane_widths,
             plane_heights,
             keyframe: frame.header.keyframe,
             capture_us: frame.header.capture_us,
@@ -549,7 +555,7 @@ pub unsafe extern "C" fn asp_client_stats_json(client: *const AspClient, out: *m
     call(|| {
         // SAFETY: the caller's promise about `client`.
         let stats = unsafe { client_ref(client) }?.stats();
-        let json = serde_json::to_string(&stats).map_err(|e| AspError::Internal { message: e.to_string() })?;
+        let json = serde_json::to_string(&stats).map_err(|e| AspError::Internal { reason: e.to_string() })?;
         // SAFETY: the caller's promise about `out`.
         unsafe { put_string(out, json) }
     })

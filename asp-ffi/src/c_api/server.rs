@@ -207,7 +207,7 @@ pub unsafe extern "C" fn asp_server_stats_json(server: *const AspServer, out: *m
     call(|| {
         // SAFETY: the caller's promise about `server`.
         let stats: ServerStats = unsafe { server_ref(server) }?.stats().into();
-        let json = serde_json::to_string(&stats).map_err(|e| AspError::Internal { message: e.to_string() })?;
+        let json = serde_json::to_string(&stats).map_err(|e| AspError::Internal { reason: e.to_string() })?;
         // SAFETY: the caller's promise about `out`.
         unsafe { put_string(out, json) }
     })
@@ -235,7 +235,7 @@ pub unsafe extern "C" fn asp_server_next_event_json(
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             let Some(event) = server.next_event(left)? else { return Ok(()) };
             if let Some(event) = ServerEvent::from_host(event) {
-                let json = serde_json::to_string(&event).map_err(|e| AspError::Internal { message: e.to_string() })?;
+                let json = serde_json::to_string(&event).map_err(|e| AspError::Internal { reason: e.to_string() })?;
                 // SAFETY: the caller's promise about `out`.
                 return unsafe { put_string(out, json) };
             }

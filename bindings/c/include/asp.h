@@ -113,8 +113,10 @@ typedef struct AspFrame {
   enum AspPixelFormat format;
   // Y, U, V.
   const uint8_t *planes[3];
-  // Bytes from one row to the next, per plane.
+  // Bytes from one row to the next, per plane (at least the plane's width).
   uint32_t strides[3];
+  // Visible samples per row, per plane (chroma of 4:2:0 is half the width, rounded up).
+  uint32_t plane_widths[3];
   // Rows, per plane.
   uint32_t plane_heights[3];
   // Whether it was coded as a keyframe.
