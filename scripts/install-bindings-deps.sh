@@ -25,6 +25,7 @@ SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 APT_PACKAGES=(libjna-java)
 command -v java >/dev/null 2>&1 || APT_PACKAGES+=(openjdk-17-jre-headless)
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(npm)
+command -v python3 >/dev/null 2>&1 || APT_PACKAGES+=(python3 python3-pytest)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

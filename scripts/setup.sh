@@ -22,6 +22,8 @@ fi
 
 # Media: FFmpeg, Opus and the tools asp-codec builds and tests with.
 "$(dirname "${BASH_SOURCE[0]}")/install-codec-deps.sh"
+# The bindings' tests: JNA and a Kotlin compiler, pytest.
+"$(dirname "${BASH_SOURCE[0]}")/install-bindings-deps.sh"
 
 if [ -d "$HOME/.cargo/bin" ]; then
   export PATH="$HOME/.cargo/bin:$PATH"

@@ -114,7 +114,9 @@ impl ClientCore {
                 CarrierChoice::Auto => {
                     select::connect(ServerAddrs { quic: addr, tcp: addr }, fingerprint, &token, session).await
                 }
-                CarrierChoice::Quic => quic::connect(addr, fingerprint, &token, session).await.map(|c| (c, Carrier::Quic)),
+                CarrierChoice::Quic => {
+                    quic::connect(addr, fingerprint, &token, session).await.map(|c| (c, Carrier::Quic))
+                }
                 CarrierChoice::Tcp => tcp::connect(addr, fingerprint, &token, session).await.map(|c| (c, Carrier::Tcp)),
             }
             .map_err(|e| AspError::Connect { reason: e.to_string() })?;

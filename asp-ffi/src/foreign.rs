@@ -92,8 +92,7 @@ impl Client {
         options: Option<FrameOptions>,
     ) -> Result<Arc<Self>, AspError> {
         let pixels = options.is_none_or(|o| o.pixels);
-        let events =
-            events.map(|e| Box::new(move |event| e.on_event(event)) as Box<dyn Fn(ClientEvent) + Send + Sync>);
+        let events = events.map(|e| Box::new(move |event| e.on_event(event)) as Box<dyn Fn(ClientEvent) + Send + Sync>);
         let core = ClientCore::connect(&config, Box::new(ForeignSink { sink, pixels }), events)?;
         Ok(Arc::new(Self { core }))
     }
@@ -238,17 +237,7 @@ impl Server {
     /// # Errors
     /// [`AspError::WrongThread`] from a callback.
     pub fn next_event(&self, timeout_ms: u64) -> Result<Option<ServerEvent>, AspError> {
-        let deadline = std::time::Instant::now() + Duration::from_millis(timeout_ms);
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match self.core.next_event(left)? {
-                Some(e) => match ServerEvent::from_host(e) {
-                    Some(e) => return Ok(Some(e)),
-                    None => continue,
-                },
-                None => return Ok(None),
-            }
-        }
+        self.core.next_event(Duration::from_millis(timeout_ms))
     }
 
     /// Stops accepting, ends every session; returns the final figures.

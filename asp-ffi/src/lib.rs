@@ -7,7 +7,7 @@
 //! - [`c_api`]: a C ABI with opaque handles, status codes and a thread-local last-error
 //!   message, frame and event callbacks. Its header, `bindings/c/include/asp.h`, is generated
 //!   by cbindgen.
-//! - The uniffi interface ([`foreign`], [`records`], [`bench`]): `Client` and `Server`
+//! - The uniffi interface ([`foreign`], [`records`], [`bench`](mod@bench)): `Client` and `Server`
 //!   objects, `FrameSink` / `EventSink` / `AudioSink` callback interfaces, records for
 //!   configuration and figures, typed errors ([`AspError`]), and `run_bench` returning a bench
 //!   report as JSON. `uniffi-bindgen` (a binary of this crate) writes the Kotlin, Swift and

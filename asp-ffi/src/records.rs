@@ -304,11 +304,9 @@ impl ServerEvent {
             }
             HostEvent::Refused { reason } => Self::Refused { reason },
             HostEvent::Failed { client, error } => Self::Failed { client, error },
-            HostEvent::Stall { client, alarm } => Self::Stall {
-                client,
-                kind: format!("{:?}", alarm.report.kind),
-                duration_ms: alarm.report.duration_ms,
-            },
+            HostEvent::Stall { client, alarm } => {
+                Self::Stall { client, kind: format!("{:?}", alarm.report.kind), duration_ms: alarm.report.duration_ms }
+            }
             HostEvent::Left { client, stats } => Self::Left { client, frames_encoded: stats.frames_encoded },
             _ => return None,
         })

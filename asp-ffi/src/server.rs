@@ -1,14 +1,16 @@
 //! The server the bindings share: an [`asp::host::Host`] (QUIC and TLS/TCP on one port, one
 //! pipeline per client) on the shared runtime, with blocking calls for callers that have no
 //! runtime.
+#![allow(clippy::disallowed_methods)] // waits for events on the caller's wall clock
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use asp::host::{Host, HostConfig, HostEvent, HostStats};
+use asp::host::{Host, HostConfig, HostStats};
 use asp_codec::{Preset, VideoCodec};
 
 use crate::error::AspError;
+use crate::records::ServerEvent;
 use crate::runtime;
 
 /// A video codec.
@@ -114,8 +116,10 @@ impl Default for ServerConfig {
 
 impl ServerConfig {
     fn host_config(&self) -> Result<HostConfig, AspError> {
-        let listen: SocketAddr =
-            self.listen.parse().map_err(|_| AspError::invalid(format!("listen {:?}: expected IP:PORT", self.listen)))?;
+        let listen: SocketAddr = self
+            .listen
+            .parse()
+            .map_err(|_| AspError::invalid(format!("listen {:?}: expected IP:PORT", self.listen)))?;
         let (w, h) = (self.width, self.height);
         if w % 2 != 0 || h % 2 != 0 || !(64..=8192).contains(&w) || !(32..=8192).contains(&h) {
             return Err(AspError::invalid("width and height must be even, 64x32 to 8192x8192"));
@@ -213,24 +217,22 @@ impl ServerCore {
     ///
     /// # Errors
     /// [`AspError::WrongThread`] from a callback when `timeout` is not zero.
-    pub fn next_event(&self, timeout: Duration) -> Result<Option<HostEvent>, AspError> {
-        if let Some(Some(event)) = self.with_host(Host::try_event) {
-            return Ok(Some(event));
-        }
-        if timeout.is_zero() {
-            return Ok(None);
-        }
-        runtime::ensure_may_block("next_event")?;
+    pub fn next_event(&self, timeout: Duration) -> Result<Option<ServerEvent>, AspError> {
         let deadline = std::time::Instant::now() + timeout;
-        // Polled rather than awaited under the lock, so that `stop` is never held up.
-        while std::time::Instant::now() < deadline {
+        loop {
+            // Polled rather than awaited under the lock, so that `stop` is never held up.
             match self.with_host(Host::try_event) {
-                Some(Some(event)) => return Ok(Some(event)),
-                Some(None) => std::thread::sleep(Duration::from_millis(5).min(timeout)),
-                None => return Ok(None),
+                Some(Some(event)) => match ServerEvent::from_host(event) {
+                    Some(event) => return Ok(Some(event)),
+                    None => continue,
+                },
+                Some(None) if std::time::Instant::now() < deadline => {
+                    runtime::ensure_may_block("next_event")?;
+                    std::thread::sleep(Duration::from_millis(5).min(timeout));
+                }
+                _ => return Ok(None),
             }
         }
-        Ok(None)
     }
 
     /// Stops accepting, ends every session and waits; later calls return the same figures.

@@ -375,7 +375,12 @@ async fn accept_loop(
 
 /// Forwards one client's alarms, refreshes its figures, and stops it when it ends or the host
 /// stops.
-async fn watch_session(client: u64, mut session: ServerSession, shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
+async fn watch_session(
+    client: u64,
+    mut session: ServerSession,
+    shared: Arc<Shared>,
+    mut stopped: watch::Receiver<bool>,
+) {
     while !session.is_finished() && !*stopped.borrow() {
         tokio::select! {
             Some(alarm) = session.next_alarm() => shared.emit(HostEvent::Stall { client, alarm }),

@@ -428,7 +428,9 @@ fn event_handler(
                 carrier: if carrier == "tcp" { AspCarrier::Tcp } else { AspCarrier::Quic },
                 stalls: 0,
             },
-            ClientEvent::Stall { count } => AspEvent { kind: AspEventKind::Stall, carrier: AspCarrier::Auto, stalls: count },
+            ClientEvent::Stall { count } => {
+                AspEvent { kind: AspEventKind::Stall, carrier: AspCarrier::Auto, stalls: count }
+            }
             ClientEvent::Ended => AspEvent { kind: AspEventKind::Ended, carrier: AspCarrier::Auto, stalls: 0 },
         };
         let user_data = user_data;
@@ -470,7 +472,12 @@ unsafe fn send(client: *const AspClient, event: InputEvent, seq: *mut u64) -> As
 /// # Safety
 /// `client` is a live handle; `seq` is NULL or valid for a write.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn asp_client_send_key(client: *const AspClient, keysym: u32, down: bool, seq: *mut u64) -> AspStatus {
+pub unsafe extern "C" fn asp_client_send_key(
+    client: *const AspClient,
+    keysym: u32,
+    down: bool,
+    seq: *mut u64,
+) -> AspStatus {
     // SAFETY: the caller's promises, passed on.
     unsafe { send(client, InputEvent::Key { keysym, down }, seq) }
 }

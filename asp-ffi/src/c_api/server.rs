@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::{AspStatus, call, opt_str_arg, put, put_string, str_arg};
 use crate::error::AspError;
-use crate::records::{ServerEvent, ServerStats};
+use crate::records::ServerStats;
 use crate::server::{Codec, EncoderPreset, ServerConfig, ServerCore};
 
 /// A running server (opaque).
@@ -230,15 +230,13 @@ pub unsafe extern "C" fn asp_server_next_event_json(
         let server = unsafe { server_ref(server) }?;
         // SAFETY: the caller's promise about `out`.
         unsafe { put(out, std::ptr::null_mut()) }?;
-        let deadline = std::time::Instant::now() + Duration::from_millis(u64::from(timeout_ms));
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let Some(event) = server.next_event(left)? else { return Ok(()) };
-            if let Some(event) = ServerEvent::from_host(event) {
+        match server.next_event(Duration::from_millis(u64::from(timeout_ms)))? {
+            Some(event) => {
                 let json = serde_json::to_string(&event).map_err(|e| AspError::Internal { reason: e.to_string() })?;
                 // SAFETY: the caller's promise about `out`.
-                return unsafe { put_string(out, json) };
+                unsafe { put_string(out, json) }
             }
+            None => Ok(()),
         }
     })
 }
