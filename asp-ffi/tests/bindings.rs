@@ -204,6 +204,11 @@ fn python_package_under_pytest() {
         "pytest",
     );
     assert_eq!(parse_first_frame(&stdout, "the Python test"), rust_reference(), "{stdout}");
+    let hello = run(
+        Command::new("python3").arg(python.join("examples/hello.py")).env("PYTHONPATH", &out),
+        "the README's Python example",
+    );
+    assert!(hello.contains("bench click-to-photon p50"), "{hello}");
 }
 
 #[test]
@@ -217,21 +222,23 @@ fn kotlin_tests() {
         Command::new(repo_root().join("bindings/kotlin/build.sh"))
             .arg(lib_dir())
             .arg(&out)
-            .arg(repo_root().join("bindings/kotlin/src/test/kotlin/AspTest.kt")),
+            .arg(repo_root().join("bindings/kotlin/src/test/kotlin/AspTest.kt"))
+            .arg(repo_root().join("bindings/kotlin/examples/Hello.kt")),
         "bindings/kotlin/build.sh",
     );
-    let stdout = run(
-        with_test_env(
-            Command::new(runner)
-                .arg("-cp")
-                .arg(format!("{}:{}:{}", out.join("asp.jar").display(), jna.display(), coroutines.display()))
-                .arg(format!("-Djna.library.path={}", lib_dir().display()))
-                .arg("AspTestKt"),
-        ),
-        "the Kotlin tests",
-    );
+    let kotlin = |main: &str| {
+        let mut cmd = Command::new(&runner);
+        cmd.arg("-cp")
+            .arg(format!("{}:{}:{}", out.join("asp.jar").display(), jna.display(), coroutines.display()))
+            .arg(format!("-Djna.library.path={}", lib_dir().display()))
+            .arg(main);
+        cmd
+    };
+    let stdout = run(with_test_env(&mut kotlin("AspTestKt")), "the Kotlin tests");
     assert!(stdout.contains("4 passed, 0 failed"), "{stdout}");
     assert_eq!(parse_first_frame(&stdout, "the Kotlin test"), rust_reference(), "{stdout}");
+    let hello = run(&mut kotlin("HelloKt"), "the README's Kotlin example");
+    assert!(hello.contains("glass-to-glass p50"), "{hello}");
 }
 
 /// No Swift toolchain here: check that the committed Swift sources are what uniffi makes of
