@@ -6,6 +6,7 @@ use bytes::Bytes;
 
 use crate::proto::display::FrameHeader;
 use crate::proto::input::InputMessage;
+use crate::proto::window::{Direction, WindowMessage, WindowModel};
 
 /// The first byte picks the parser (even: display header, odd: input message); the rest is
 /// the message. Whatever parses must encode back to the same bytes.
@@ -20,5 +21,32 @@ pub fn facade_messages(data: &[u8]) {
         }
     } else if let Ok(message) = InputMessage::decode(body) {
         assert_eq!(InputMessage::decode(&message.encode()), Ok(message), "input message round trip");
+    }
+}
+
+/// Window channel messages: the input is a sequence of `[header byte][message]`, the header's
+/// low 7 bits the message's length and its top bit the direction (0: an event, server to
+/// client; 1: a request). Each message that decodes must survive the round trip, and every event is applied to one [`WindowModel`], which must stay consistent
+/// whatever it is fed.
+///
+/// # Panics
+/// On a round-trip mismatch or an inconsistent model: bugs to find.
+pub fn window_messages(data: &[u8]) {
+    let mut model = WindowModel::new();
+    let mut rest = data;
+    while let Some((&header, tail)) = rest.split_first() {
+        let (message, next) = tail.split_at(usize::from(header & 0x7f).min(tail.len()));
+        rest = next;
+        let direction = if header & 0x80 == 0 { Direction::ServerToClient } else { Direction::ClientToServer };
+        let Ok(decoded) = WindowMessage::decode(message, direction) else { continue };
+        let again = decoded.encode().expect("a decoded message encodes");
+        assert_eq!(WindowMessage::decode(&again, direction).as_ref(), Ok(&decoded), "window message round trip");
+        if direction == Direction::ServerToClient {
+            let before = model.clone();
+            if model.apply(&decoded).is_err() {
+                assert_eq!(model, before, "a refused event changed the model");
+            }
+            assert!(model.is_consistent(), "window model inconsistent after {decoded:?}");
+        }
     }
 }

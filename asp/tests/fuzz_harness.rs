@@ -49,3 +49,44 @@ fn random_and_mutated_messages() {
     }
     assert!(parsed > 1000, "the mutations must also produce valid messages ({parsed})");
 }
+
+/// Sequences of window messages, mutated: the harness checks round trips and that the window
+/// model stays consistent and is left unchanged by every event it refuses.
+#[test]
+fn random_and_mutated_window_sequences() {
+    use asp::proto::window::{Direction, Rect, WindowKind, WindowMessage};
+    // The harness's framing: a header byte (length; top bit clear for an event), the message.
+    let event = |m: WindowMessage| {
+        let bytes = m.encode().unwrap();
+        [vec![bytes.len() as u8], bytes].concat()
+    };
+    let created = |id, parent| WindowMessage::Created {
+        id,
+        parent,
+        kind: WindowKind::Normal,
+        rect: Rect { x: 0, y: 0, width: 100, height: 100 },
+        title: "t".into(),
+    };
+    let seed: Vec<u8> = [
+        event(created(1, 0)),
+        event(created(2, 1)),
+        event(WindowMessage::Restacked { order: vec![2, 1] }),
+        event(WindowMessage::Focused { id: 2 }),
+        event(WindowMessage::Moved { id: 1, x: 5, y: 5 }),
+        event(WindowMessage::Closed { id: 1 }),
+    ]
+    .concat();
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut applied = 0;
+    for _ in 0..20_000 {
+        let mut data = seed.clone();
+        for _ in 0..rng.next() % 6 {
+            let at = (rng.next() as usize) % data.len();
+            data[at] = rng.next() as u8;
+        }
+        asp::fuzzing::window_messages(&data);
+        let first = &data[1..=usize::from(data[0] & 0x7f).min(data.len() - 1)];
+        applied += usize::from(data[0] & 0x80 == 0 && WindowMessage::decode(first, Direction::ServerToClient).is_ok());
+    }
+    assert!(applied > 1000, "the mutations must also keep valid messages ({applied})");
+}

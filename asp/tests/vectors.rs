@@ -45,7 +45,8 @@ fn facade_vectors_match_the_document() {
         let doc = v.get(*name).unwrap_or_else(|| panic!("{name} missing from docs/PROTOCOL.md; ours: {}", hex(ours)));
         assert_eq!(hex(ours), hex(doc), "{name}: encoding differs from the document");
     }
-    assert_eq!(v.len(), cases.len(), "every facade vector in the document is checked");
+    let window_vectors = v.keys().filter(|k| k.starts_with("facade-window-")).count();
+    assert_eq!(v.len(), cases.len() + window_vectors, "every facade vector in the document is checked");
     let (decoded, bits) = FrameHeader::decode(Bytes::from(v["facade-display-frame"].clone())).unwrap();
     assert_eq!((decoded, &bits[..]), (header, &[0, 0, 0, 1, 0x09, 0xf0][..]));
     assert_eq!(
@@ -56,4 +57,32 @@ fn facade_vectors_match_the_document() {
         InputMessage::decode(&v["facade-input-pointer-move"]),
         Ok(InputMessage { seq: 300, event: InputEvent::PointerMove { x: 1000, y: 20 } })
     );
+}
+
+#[test]
+fn window_vectors_match_the_document() {
+    use asp::proto::window::{Direction, Rect, WindowKind, WindowMessage};
+    let v = vectors();
+    let cases = [
+        (
+            "facade-window-created",
+            WindowMessage::Created {
+                id: 5,
+                parent: 0,
+                kind: WindowKind::Dialog,
+                rect: Rect { x: -8, y: 100, width: 640, height: 480 },
+                title: "Save".into(),
+            },
+        ),
+        ("facade-window-restacked", WindowMessage::Restacked { order: vec![2, 5, 1] }),
+        ("facade-window-move-request", WindowMessage::MoveRequest { id: 5, x: 300, y: 20 }),
+    ];
+    for (name, message) in cases {
+        let ours = message.encode().unwrap();
+        let doc = v.get(name).unwrap_or_else(|| panic!("{name} missing from docs/PROTOCOL.md; ours: {}", hex(&ours)));
+        assert_eq!(hex(&ours), hex(doc), "{name}: encoding differs from the document");
+        assert_eq!(WindowMessage::decode(doc, message.direction()), Ok(message));
+    }
+    assert_eq!(v.keys().filter(|k| k.starts_with("facade-window-")).count(), 3, "every window vector is checked");
+    let _ = Direction::ServerToClient;
 }
