@@ -15,6 +15,7 @@ pub mod bench;
 pub mod client;
 pub mod clock;
 pub mod clock_sync;
+pub mod cursor;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod host;

@@ -11,8 +11,11 @@
 //! arriving frame is discarded, a keyframe is requested and decoding resumes at that keyframe
 //! (a P-frame without its reference would show garbage).
 
+mod cursor;
 mod decode;
 mod session;
+
+pub use cursor::CursorStats;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -132,6 +135,8 @@ pub struct ClientStats {
     pub session_bytes_sent: u64,
     /// Bytes the client's session received, all packets.
     pub session_bytes_received: u64,
+    /// The cursor channels.
+    pub cursor: CursorStats,
 }
 
 /// State shared by the session task and the decode thread.
@@ -165,6 +170,9 @@ pub(crate) const MAX_PENDING_INPUTS: usize = 4096;
 pub(crate) struct Shared {
     pub(crate) clock: Clock,
     pub(crate) inner: Mutex<Inner>,
+    /// Apart from `inner`: a cursor sink runs under this lock, and must not hold up the
+    /// decoder.
+    pub(crate) cursor: Mutex<cursor::CursorOutput>,
 }
 
 impl Shared {
@@ -224,6 +232,7 @@ impl ClientSession {
                 decoder_state: "waiting for the first frame".into(),
                 waiting_for_keyframe: false,
             }),
+            cursor: Mutex::new(cursor::CursorOutput::default()),
         });
         let (frames_tx, frames_rx) = std::sync::mpsc::sync_channel(config.decode_queue);
         let (control_tx, control_rx) = mpsc::unbounded_channel();
@@ -272,7 +281,16 @@ impl ClientSession {
         stats.clock_offset_us = inner.clock_sync.offset();
         stats.at_s = self.shared.clock.now_us() as f64 / 1e6;
         stats.warm_up_end_s = inner.first_ready_us.map_or(0.0, |f| (f + WARM_UP_US) as f64 / 1e6);
+        drop(inner);
+        stats.cursor = cursor::lock(&self.shared.cursor).stats;
         stats
+    }
+
+    /// Where the server's pointer goes: `sink` gets every change of position, visibility or
+    /// shape (the newest one at once, if any arrived before). Without a sink the client still
+    /// follows the pointer, for its figures.
+    pub fn set_cursor_sink(&self, sink: Box<dyn crate::cursor::CursorSink>) {
+        cursor::lock(&self.shared.cursor).set_sink(sink);
     }
 
     /// The latency histograms: glass-to-glass and click-to-photon (for CDF plots).

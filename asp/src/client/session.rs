@@ -11,6 +11,7 @@ use asp_transport::Connection;
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
+use super::cursor::CursorReceiver;
 use super::decode::{Arrived, DecoderNews};
 use super::{Command, Shared};
 use crate::proto::display::FrameHeader;
@@ -34,6 +35,7 @@ struct Task {
     shared: Arc<Shared>,
     ticks: u32,
     last_report: (u64, u64),
+    cursor: CursorReceiver,
 }
 
 /// Runs until the server closes, the carrier fails or the application closes.
@@ -45,8 +47,16 @@ pub(super) async fn run(
     mut commands: mpsc::UnboundedReceiver<Command>,
     shared: Arc<Shared>,
 ) {
-    let mut task =
-        Task { connection, input, display: None, frames: Some(frames), shared, ticks: 0, last_report: (0, 0) };
+    let mut task = Task {
+        connection,
+        input,
+        display: None,
+        frames: Some(frames),
+        shared,
+        ticks: 0,
+        last_report: (0, 0),
+        cursor: CursorReceiver::default(),
+    };
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -80,7 +90,11 @@ impl Task {
     fn on_event(&mut self, event: Event) {
         match event {
             Event::ChannelOpened { id, config } if config.kind == ChannelKind::Display => self.display = Some(id),
+            Event::ChannelOpened { id, config } if config.kind == ChannelKind::Cursor => self.cursor.add_channel(id),
             Event::Message { channel, data, .. } if Some(channel) == self.display => self.on_display(data),
+            Event::Message { channel, data, .. } if self.cursor.owns(channel) => {
+                self.cursor.on_message(&data, &self.shared.cursor);
+            }
             Event::MessageDropped { channel, reason, .. } if Some(channel) == self.display => {
                 let mut inner = self.shared.lock();
                 if reason == asp_core::DropReason::Deadline {

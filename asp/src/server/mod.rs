@@ -15,6 +15,7 @@
 //! frame; stall reports from the client become [`StallAlarm`]s and are counted.
 
 mod capture;
+pub mod cursor;
 mod encode;
 mod session;
 
@@ -135,6 +136,12 @@ pub struct ServerStats {
     pub source_ended: bool,
     /// Encoder or capture failures (the pipeline stops after one).
     pub pipeline_errors: Vec<String>,
+    /// Cursor shapes sent (each shape once while the client keeps it).
+    pub cursor_shapes_sent: u64,
+    /// Cursor positions, visibility or shape changes sent.
+    pub cursor_states_sent: u64,
+    /// Why the source's pointer is not followed, when it has one that cannot be.
+    pub cursor_unavailable: Option<String>,
 }
 
 /// Wakes the capture thread when an input event has been applied.
@@ -218,7 +225,7 @@ impl ServerSession {
     /// be opened.
     pub async fn start(
         connection: Connection,
-        source: Box<dyn FrameSource>,
+        mut source: Box<dyn FrameSource>,
         injector: Option<Box<dyn InputInjector>>,
         config: ServerConfig,
         clock: Clock,
@@ -241,6 +248,23 @@ impl ServerSession {
             stats: Mutex::new(ServerStats::default()),
             input_bell: Bell::default(),
         });
+        // The pointer, when the source has one: a reliable channel for shapes, a latest-wins
+        // one for where it is.
+        let (cursor, cursor_unavailable) = match source.cursor() {
+            Ok(cursor) => (cursor, None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        shared.stats().cursor_unavailable = cursor_unavailable;
+        let cursor = match cursor {
+            Some(cursor) => {
+                let kind = asp_core::ChannelConfig::for_kind(asp_core::ChannelKind::Cursor);
+                let shapes = asp_core::ChannelConfig { mode: asp_core::DeliveryMode::ReliableOrdered, ..kind };
+                let shapes = connection.open_channel(shapes).await.map_err(|_| ServerError::Ended)??;
+                let states = connection.open_channel(kind).await.map_err(|_| ServerError::Ended)??;
+                Some((cursor, shapes, states))
+            }
+            None => None,
+        };
         let mailbox = Arc::new(Mailbox::new());
         let (encoded_tx, encoded_rx) = mpsc::channel(8);
         let (alarm_tx, alarms) = mpsc::unbounded_channel();
@@ -261,9 +285,18 @@ impl ServerSession {
             let shared = shared.clone();
             threads.push(spawn("asp-input", Box::new(move || session::inject_loop(injector, &input_rx, &shared)))?);
         }
+        let (cursor_tx, cursor_rx) = mpsc::channel(16);
+        let cursor_channels = match cursor {
+            Some((cursor, shapes, states)) => {
+                let shared = shared.clone();
+                threads.push(spawn("asp-cursor", Box::new(move || cursor::run(cursor, &cursor_tx, &shared)))?);
+                Some(session::CursorChannels { shapes, states, messages: cursor_rx })
+            }
+            None => None,
+        };
         let task = tokio::spawn(session::run(
             connection,
-            display,
+            session::Outputs { display, cursor: cursor_channels },
             encoded_rx,
             input_tx,
             alarm_tx,

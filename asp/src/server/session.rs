@@ -11,6 +11,7 @@ use asp_core::{ChannelId, ChannelKind, Event};
 use asp_transport::Connection;
 use tokio::sync::mpsc;
 
+use super::cursor::CursorOut;
 use super::encode::Outgoing;
 use super::{Shared, StallAlarm};
 use crate::proto::input::{InputEvent, InputMessage};
@@ -22,20 +23,48 @@ const KEYFRAME_DEADLINE: Duration = Duration::from_secs(1);
 /// How often the task looks at the stop flag when nothing else happens.
 const STOP_POLL: Duration = Duration::from_millis(50);
 
+/// The cursor thread's messages and the two channels they go on.
+#[derive(Debug)]
+pub(super) struct CursorChannels {
+    /// Shapes: reliable.
+    pub(super) shapes: ChannelId,
+    /// Positions: latest wins.
+    pub(super) states: ChannelId,
+    pub(super) messages: mpsc::Receiver<CursorOut>,
+}
+
+/// Where the server's pipeline sends.
+#[derive(Debug)]
+pub(super) struct Outputs {
+    pub(super) display: ChannelId,
+    pub(super) cursor: Option<CursorChannels>,
+}
+
 /// Runs until the client goes away or the pipeline is stopped; then closes the session.
 pub(super) async fn run(
     mut connection: Connection,
-    display: ChannelId,
+    outputs: Outputs,
     mut encoded: mpsc::Receiver<Outgoing>,
     input: std_mpsc::Sender<(u64, InputEvent)>,
     alarms: mpsc::UnboundedSender<StallAlarm>,
     shared: Arc<Shared>,
     deadline: Duration,
 ) {
+    let Outputs { display, mut cursor } = outputs;
     let mut input_channels: Vec<ChannelId> = Vec::new();
     let mut encoder_open = true;
     loop {
         tokio::select! {
+            Some(message) = async { cursor.as_mut()?.messages.recv().await } => {
+                let Some(channels) = &cursor else { continue };
+                let sent = match message {
+                    CursorOut::Shape(bytes) => connection.send(channels.shapes, bytes, None).await,
+                    CursorOut::State(bytes) => connection.send(channels.states, bytes, None).await,
+                };
+                if sent.is_err() {
+                    break;
+                }
+            },
             outgoing = encoded.recv(), if encoder_open => match outgoing {
                 Some(o) => {
                     // Without its keyframe the client can show nothing: give it time rather

@@ -59,6 +59,18 @@ pub trait FrameSource: Send {
     fn renders_on_capture(&self) -> bool {
         false
     }
+
+    /// The pointer of the same screen, followed apart from the picture (which then must not
+    /// contain it), or `None` when the source has no pointer of its own. Called once, before
+    /// the first capture; the server polls what it returns on a thread of its own.
+    ///
+    /// # Errors
+    /// [`CursorError`](crate::cursor::CursorError) when the source has a pointer that cannot be
+    /// followed (an X server without XFixes); the server streams without it and says so in
+    /// [`ServerStats::cursor_unavailable`](crate::server::ServerStats::cursor_unavailable).
+    fn cursor(&mut self) -> Result<Option<Box<dyn crate::cursor::CursorSource>>, crate::cursor::CursorError> {
+        Ok(None)
+    }
 }
 
 /// Why an input event could not be applied.

@@ -9,6 +9,7 @@ use asp_codec::RgbaImage;
 use asp_codec::synth::{Source, SourceKind};
 
 use super::{Captured, FrameSource, InjectError, InputInjector, SourceError};
+use crate::cursor::{CursorError, CursorSample, CursorShape, CursorSource, CursorState, arrow};
 use crate::proto::input::InputEvent;
 
 /// Side of the marker squares, in pixels.
@@ -76,6 +77,10 @@ impl FrameSource for SynthSource {
         true
     }
 
+    fn cursor(&mut self) -> Result<Option<Box<dyn CursorSource>>, CursorError> {
+        Ok(Some(Box::new(SynthCursor { marks: self.marks.clone(), size: self.size, shape: arrow(SYNTH_ARROW_ID, 24) })))
+    }
+
     fn capture(&mut self) -> Result<Captured, SourceError> {
         let mut image = self.source.next_frame();
         let marks = self.marks.lock().unwrap_or_else(PoisonError::into_inner);
@@ -90,6 +95,36 @@ impl FrameSource for SynthSource {
             fill(&mut image, x.saturating_sub(2), y.saturating_sub(2), 4, [0, 255, 255, 255]);
         }
         Ok(Captured { image, input_applied: marks.applied })
+    }
+}
+
+/// The pointer of a [`SynthSource`]: the classic arrow where the client's pointer events put
+/// it (the middle of the screen before any).
+#[derive(Debug)]
+pub struct SynthCursor {
+    marks: Arc<Mutex<Marks>>,
+    size: (u32, u32),
+    shape: CursorShape,
+}
+
+/// The id of the synthetic arrow.
+pub const SYNTH_ARROW_ID: u64 = 1;
+
+impl CursorSource for SynthCursor {
+    fn sample(&mut self) -> Result<CursorSample, CursorError> {
+        let pointer = self.marks.lock().unwrap_or_else(PoisonError::into_inner).pointer;
+        let (x, y) = pointer.unwrap_or((self.size.0 / 2, self.size.1 / 2));
+        let state = CursorState {
+            shape_id: SYNTH_ARROW_ID,
+            x: i32::try_from(x).unwrap_or(i32::MAX),
+            y: i32::try_from(y).unwrap_or(i32::MAX),
+            visible: true,
+        };
+        Ok(CursorSample { state, shape: None })
+    }
+
+    fn shape(&mut self, id: u64) -> Result<Option<CursorShape>, CursorError> {
+        Ok((id == SYNTH_ARROW_ID).then(|| self.shape.clone()))
     }
 }
 

@@ -30,6 +30,8 @@ pub struct X11Capture {
     layout: Layout,
     shm: Option<Segment>,
     applied: Arc<AtomicU64>,
+    /// The display, for the pointer's own connection.
+    display: Option<String>,
 }
 
 /// How the server's pixel bytes become ours.
@@ -90,7 +92,8 @@ impl X11Capture {
             return Err(X11Error::TooSmall { window, width: geometry.width, height: geometry.height });
         }
         let shm = if options.no_shm { None } else { Segment::create(&conn, frame_len(width, height)).ok() };
-        let mut capture = Self { conn, window, width, height, origin, layout, shm, applied };
+        let display = display.map(str::to_owned);
+        let mut capture = Self { conn, window, width, height, origin, layout, shm, applied, display };
         capture.check_shm();
         Ok(capture)
     }
@@ -186,6 +189,13 @@ impl FrameSource for X11Capture {
             data,
         };
         Ok(Captured { image, input_applied })
+    }
+
+    /// The pointer through XFixes.
+    fn cursor(&mut self) -> Result<Option<Box<dyn crate::cursor::CursorSource>>, crate::cursor::CursorError> {
+        let cursor = super::X11Cursor::open(self.display.as_deref(), self.origin)
+            .map_err(|e| crate::cursor::CursorError(e.to_string()))?;
+        Ok(Some(Box::new(cursor)))
     }
 }
 

@@ -26,11 +26,13 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 mod capture;
+mod cursor;
 mod inject;
 mod keymap;
 mod shm;
 
 pub use capture::X11Capture;
+pub use cursor::X11Cursor;
 pub use inject::{MAX_WHEEL_STEPS, XTestInjector};
 
 /// Why an X11 capture or injector could not be set up.
