@@ -4,6 +4,7 @@
 
 use bytes::Bytes;
 
+use crate::proto::cursor::CursorMessage;
 use crate::proto::display::FrameHeader;
 use crate::proto::input::InputMessage;
 use crate::proto::window::{Direction, WindowMessage, WindowModel};
@@ -48,5 +49,28 @@ pub fn window_messages(data: &[u8]) {
             }
             assert!(model.is_consistent(), "window model inconsistent after {decoded:?}");
         }
+    }
+}
+
+/// Cursor channel messages: the input is a sequence of `[u16 big-endian length][message]`;
+/// each message that decodes must survive the round trip, and every message (decodable or
+/// not) goes through one client-side cursor receiver, whose cache must stay bounded.
+///
+/// # Panics
+/// On a round-trip mismatch or an overfull cache: bugs to find.
+pub fn cursor_messages(data: &[u8]) {
+    use crate::client::cursor_fuzzing::Receiver;
+    let mut receiver = Receiver::new();
+    let mut rest = data;
+    while rest.len() >= 2 {
+        let len = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
+        let (message, next) = rest[2..].split_at(len.min(rest.len() - 2));
+        rest = next;
+        if let Ok(decoded) = CursorMessage::decode(message) {
+            let again = decoded.encode().expect("a decoded message encodes");
+            assert_eq!(CursorMessage::decode(&again).as_ref(), Ok(&decoded), "cursor message round trip");
+        }
+        receiver.feed(message);
+        assert!(receiver.shapes_held() <= crate::cursor::SHAPES_KEPT, "the shape cache grew past its bound");
     }
 }

@@ -90,3 +90,33 @@ fn random_and_mutated_window_sequences() {
     }
     assert!(applied > 1000, "the mutations must also keep valid messages ({applied})");
 }
+
+/// Sequences of cursor messages, mutated: round trips hold and the client's shape cache stays
+/// bounded.
+#[test]
+fn random_and_mutated_cursor_sequences() {
+    use asp::proto::cursor::{CursorMessage, CursorState};
+    let framed = |m: CursorMessage| {
+        let bytes = m.encode().unwrap();
+        [u16::try_from(bytes.len()).unwrap().to_be_bytes().to_vec(), bytes].concat()
+    };
+    let state = |shape_id, x| CursorMessage::State(CursorState { shape_id, x, y: 3, visible: true });
+    let seed: Vec<u8> = [
+        framed(state(7, 1)),
+        framed(CursorMessage::Shape(asp::cursor::arrow(7, 8))),
+        framed(state(7, 2)),
+        framed(CursorMessage::Shape(asp::cursor::arrow(8, 8))),
+        framed(state(8, 3)),
+    ]
+    .concat();
+    let mut rng = Rng(0x8f1b_bcdc_bfa5_3e0b);
+    for _ in 0..3_000 {
+        let mut data = seed.clone();
+        for _ in 0..rng.next() % 5 {
+            let at = (rng.next() as usize) % data.len();
+            data[at] = rng.next() as u8;
+        }
+        asp::fuzzing::cursor_messages(&data);
+    }
+    asp::fuzzing::cursor_messages(&seed);
+}

@@ -45,8 +45,8 @@ fn facade_vectors_match_the_document() {
         let doc = v.get(*name).unwrap_or_else(|| panic!("{name} missing from docs/PROTOCOL.md; ours: {}", hex(ours)));
         assert_eq!(hex(ours), hex(doc), "{name}: encoding differs from the document");
     }
-    let window_vectors = v.keys().filter(|k| k.starts_with("facade-window-")).count();
-    assert_eq!(v.len(), cases.len() + window_vectors, "every facade vector in the document is checked");
+    let others = v.keys().filter(|k| k.starts_with("facade-window-") || k.starts_with("facade-cursor-")).count();
+    assert_eq!(v.len(), cases.len() + others, "every facade vector in the document is checked");
     let (decoded, bits) = FrameHeader::decode(Bytes::from(v["facade-display-frame"].clone())).unwrap();
     assert_eq!((decoded, &bits[..]), (header, &[0, 0, 0, 1, 0x09, 0xf0][..]));
     assert_eq!(
@@ -85,4 +85,22 @@ fn window_vectors_match_the_document() {
     }
     assert_eq!(v.keys().filter(|k| k.starts_with("facade-window-")).count(), 3, "every window vector is checked");
     let _ = Direction::ServerToClient;
+}
+
+#[test]
+fn cursor_vectors_match_the_document() {
+    use asp::proto::cursor::{CursorMessage, CursorShape, CursorState};
+    let v = vectors();
+    let shape =
+        CursorShape { id: 9, width: 2, height: 1, hot_x: 1, hot_y: 0, rgba: vec![0, 0, 0, 255, 255, 255, 255, 128] };
+    let cases = [
+        ("facade-cursor-shape", CursorMessage::Shape(shape)),
+        ("facade-cursor-state", CursorMessage::State(CursorState { shape_id: 9, x: -3, y: 500, visible: true })),
+    ];
+    for (name, message) in cases {
+        let ours = message.encode().unwrap();
+        let doc = v.get(name).unwrap_or_else(|| panic!("{name} missing from docs/PROTOCOL.md; ours: {}", hex(&ours)));
+        assert_eq!(hex(&ours), hex(doc), "{name}: encoding differs from the document");
+        assert_eq!(CursorMessage::decode(doc), Ok(message));
+    }
 }

@@ -110,6 +110,13 @@ impl CursorReceiver {
     }
 }
 
+impl CursorReceiver {
+    /// Shapes in the cache.
+    pub(crate) fn shapes_held(&self) -> usize {
+        self.cache.len()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,7 +131,8 @@ mod tests {
         let output = Mutex::new(CursorOutput::default());
         let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
         let log = seen.clone();
-        lock(&output).set_sink(Box::new(move |u: &CursorUpdate| log.lock().unwrap().push((u.state.x, u.shape_changed))));
+        lock(&output)
+            .set_sink(Box::new(move |u: &CursorUpdate| log.lock().unwrap().push((u.state.x, u.shape_changed))));
         let mut receiver = CursorReceiver::default();
         let state = |x| CursorMessage::State(CursorState { shape_id: 9, x, y: 0, visible: true });
         receiver.on_message(&bytes(state(1)), &output);

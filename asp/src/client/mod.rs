@@ -17,6 +17,34 @@ mod session;
 
 pub use cursor::CursorStats;
 
+/// The cursor receiver, for the fuzz harness (`asp::fuzzing`).
+pub(crate) mod cursor_fuzzing {
+    use std::sync::Mutex;
+
+    use super::cursor::{CursorOutput, CursorReceiver};
+
+    /// A receiver with no channel and no sink.
+    #[derive(Debug, Default)]
+    pub(crate) struct Receiver {
+        receiver: CursorReceiver,
+        output: Mutex<CursorOutput>,
+    }
+
+    impl Receiver {
+        pub(crate) fn new() -> Self {
+            Self::default()
+        }
+
+        pub(crate) fn feed(&mut self, message: &[u8]) {
+            self.receiver.on_message(message, &self.output);
+        }
+
+        pub(crate) fn shapes_held(&self) -> usize {
+            self.receiver.shapes_held()
+        }
+    }
+}
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 

@@ -117,7 +117,14 @@ mod tests {
     use super::*;
 
     fn shape(id: u64, side: u16) -> CursorShape {
-        CursorShape { id, width: side, height: side, hot_x: 0, hot_y: 0, rgba: vec![7; usize::from(side) * usize::from(side) * 4] }
+        CursorShape {
+            id,
+            width: side,
+            height: side,
+            hot_x: 0,
+            hot_y: 0,
+            rgba: vec![7; usize::from(side) * usize::from(side) * 4],
+        }
     }
 
     #[test]

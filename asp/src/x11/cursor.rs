@@ -31,11 +31,7 @@ impl X11Cursor {
     /// [`X11Error::Connect`], or [`X11Error::MissingExtension`] without XFixes.
     pub fn open(display: Option<&str>, origin: (i32, i32)) -> Result<Self, X11Error> {
         let (conn, _) = x11rb::connect(display).map_err(|e| X11Error::Connect(e.to_string()))?;
-        if conn
-            .extension_information(x11rb::protocol::xfixes::X11_EXTENSION_NAME)
-            .map_err(request_error)?
-            .is_none()
-        {
+        if conn.extension_information(x11rb::protocol::xfixes::X11_EXTENSION_NAME).map_err(request_error)?.is_none() {
             return Err(X11Error::MissingExtension("XFIXES"));
         }
         // XFixes must be told which version the client speaks before any other request.
