@@ -150,6 +150,17 @@ impl ClientCore {
         session.send_input(event).map_err(|_| AspError::Ended)
     }
 
+    /// Where the server's pointer goes (see [`ClientSession::set_cursor_sink`]).
+    ///
+    /// # Errors
+    /// [`AspError::Ended`] once stopped.
+    pub fn set_cursor_sink(&self, sink: Box<dyn asp::cursor::CursorSink>) -> Result<(), AspError> {
+        let state = lock(&self.state);
+        let session = state.session.as_ref().ok_or(AspError::Ended)?;
+        session.set_cursor_sink(sink);
+        Ok(())
+    }
+
     /// The figures so far (the final ones after [`stop`](Self::stop)).
     #[must_use]
     pub fn stats(&self) -> ClientStats {

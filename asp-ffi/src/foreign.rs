@@ -29,6 +29,44 @@ pub trait EventSink: Send + Sync {
     fn on_event(&self, event: ClientEvent);
 }
 
+/// A pointer image.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CursorImage {
+    /// Width, pixels.
+    pub width: u32,
+    /// Height, pixels.
+    pub height: u32,
+    /// The hot spot's column.
+    pub hot_x: u32,
+    /// The hot spot's row.
+    pub hot_y: u32,
+    /// Straight RGBA rows, `width * height * 4` bytes.
+    pub rgba: Vec<u8>,
+}
+
+/// The server's pointer now.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CursorUpdate {
+    /// The shape's id; the same id is always the same image.
+    pub shape_id: u64,
+    /// The hot spot's column in the remote picture.
+    pub x: i32,
+    /// The hot spot's row.
+    pub y: i32,
+    /// Whether the pointer shows.
+    pub visible: bool,
+    /// The image, when it differs from the previous update's.
+    pub image: Option<CursorImage>,
+}
+
+/// Takes the server's pointer, drawn locally so that motion never waits for a video frame.
+/// Runs on an SDK thread: return quickly.
+#[uniffi::export(with_foreign)]
+pub trait CursorSink: Send + Sync {
+    /// The pointer moved, appeared or disappeared, or changed shape.
+    fn on_cursor(&self, update: CursorUpdate);
+}
+
 /// Decoded audio, interleaved 16-bit samples.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct AudioFrame {
@@ -172,6 +210,29 @@ impl Client {
     /// Whether the session has ended.
     pub fn is_finished(&self) -> bool {
         self.core.is_finished()
+    }
+
+    /// Routes the server's pointer to `sink` (the newest state at once, if one came).
+    ///
+    /// # Errors
+    /// [`AspError::Ended`] once stopped.
+    pub fn set_cursor_sink(&self, sink: Arc<dyn CursorSink>) -> Result<(), AspError> {
+        self.core.set_cursor_sink(Box::new(move |u: &asp::cursor::CursorUpdate| {
+            let update = CursorUpdate {
+                shape_id: u.state.shape_id,
+                x: u.state.x,
+                y: u.state.y,
+                visible: u.state.visible,
+                image: u.shape_changed.then(|| CursorImage {
+                    width: u32::from(u.shape.width),
+                    height: u32::from(u.shape.height),
+                    hot_x: u32::from(u.shape.hot_x),
+                    hot_y: u32::from(u.shape.hot_y),
+                    rgba: u.shape.rgba.clone(),
+                }),
+            };
+            runtime::in_callback(|| sink.on_cursor(update));
+        }))
     }
 
     /// Would route the server's audio to `sink`.

@@ -16,8 +16,9 @@
 //! Every frame callback gets the decoded planes; the bindings' tests check them with
 //! [`checksum::frame_checksum`], computed in each language from the bytes it received.
 //!
-//! Audio, cursor and clipboard are named in both interfaces but not carried yet: the calls
-//! that would use them fail with [`AspError::Unsupported`] / `ASP_STATUS_UNSUPPORTED`.
+//! The server's pointer reaches the client through `on_cursor` / `CursorSink`. Audio and
+//! clipboard are named in both interfaces but not carried yet: the calls that would use them
+//! fail with [`AspError::Unsupported`] / `ASP_STATUS_UNSUPPORTED`.
 
 uniffi::setup_scaffolding!("asp");
 

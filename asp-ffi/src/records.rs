@@ -146,6 +146,10 @@ pub struct ClientStats {
     pub scene: String,
     /// Codec of the newest frame.
     pub codec: String,
+    /// Pointer shapes received.
+    pub cursor_shapes: u64,
+    /// Pointer updates received.
+    pub cursor_updates: u64,
 }
 
 impl From<FacadeClientStats> for ClientStats {
@@ -173,6 +177,8 @@ impl From<FacadeClientStats> for ClientStats {
             loss: s.loss,
             scene: s.scene,
             codec: s.codec,
+            cursor_shapes: s.cursor.shapes,
+            cursor_updates: s.cursor.updates,
         }
     }
 }

@@ -179,6 +179,7 @@ fn c_example(kind: &str) {
     let stdout = run(with_test_env(&mut Command::new(out.join(format!("client-{kind}")))), &format!("client-{kind}"));
     assert!(stdout.contains("event: connected over quic"), "{stdout}");
     assert!(stdout.contains("input events applied by the server: 5"), "{stdout}");
+    assert!(stdout.contains("1 shape(s) of 16x24, now at (100, 80)"), "{stdout}");
     assert_eq!(parse_first_frame(&stdout, "the C example"), rust_reference(), "{stdout}");
 }
 

@@ -126,15 +126,17 @@ pub struct AspAudioFrame {
     pub capture_us: u64,
 }
 
-/// The pointer's shape and position (not carried yet).
+/// The server's pointer: draw it at (`x` - `hot_x`, `y` - `hot_y`) in the remote picture's
+/// coordinates, or let the platform's cursor take the shape.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct AspCursor {
-    /// The shape's id; the same id is the same shape.
+    /// The shape's id; the same id is always the same image.
     pub shape_id: u64,
-    /// RGBA pixels of a new shape, or NULL when the shape is one already sent.
+    /// Straight RGBA rows of the shape (`width` * `height` * 4 bytes) when it differs from the
+    /// previous update's, else NULL (the shape is unchanged).
     pub rgba: *const u8,
-    /// Shape width and height.
+    /// Shape width.
     pub width: u32,
     /// Shape height.
     pub height: u32,
@@ -187,7 +189,7 @@ pub struct AspClientCallbacks {
     /// Audio: must be NULL for now (connect fails with `ASP_STATUS_UNSUPPORTED` otherwise:
     /// the audio channel is not built yet).
     pub on_audio: AspAudioCallback,
-    /// Cursor: must be NULL for now (not built yet).
+    /// The server's pointer: every change of position, visibility or shape, on an SDK thread.
     pub on_cursor: AspCursorCallback,
     /// Clipboard: must be NULL for now (not built yet).
     pub on_clipboard: AspClipboardCallback,
@@ -396,9 +398,6 @@ pub unsafe extern "C" fn asp_client_connect(
                 if cb.on_audio.is_some() {
                     return Err(crate::unfinished::audio());
                 }
-                if cb.on_cursor.is_some() {
-                    return Err(crate::unfinished::cursor());
-                }
                 if cb.on_clipboard.is_some() {
                     return Err(crate::unfinished::clipboard());
                 }
@@ -412,6 +411,9 @@ pub unsafe extern "C" fn asp_client_connect(
             None => (Box::new(|_: &DecodedFrame| {}) as Box<dyn FrameSink>, None),
         };
         let core = ClientCore::connect(&options, sink, events)?;
+        if let Some(callback) = callbacks.and_then(|cb| cb.on_cursor.map(|f| (f, UserData(cb.user_data)))) {
+            core.set_cursor_sink(cursor_sink(callback.0, callback.1))?;
+        }
         // SAFETY: `out` is non-null and the caller promises it is valid for a write.
         unsafe { put(out, Box::into_raw(Box::new(AspClient { core }))) }
     })
@@ -437,6 +439,30 @@ fn event_handler(
         // SAFETY: the caller's callback and user_data, promised callable from any thread;
         // `c_event` outlives the call.
         unsafe { callback(user_data.0, &c_event) };
+    })
+}
+
+fn cursor_sink(
+    callback: unsafe extern "C" fn(*mut c_void, *const AspCursor),
+    user_data: UserData,
+) -> Box<dyn asp::cursor::CursorSink> {
+    Box::new(move |update: &asp::cursor::CursorUpdate| {
+        let (state, shape) = (&update.state, &update.shape);
+        let c_cursor = AspCursor {
+            shape_id: state.shape_id,
+            rgba: if update.shape_changed { shape.rgba.as_ptr() } else { std::ptr::null() },
+            width: u32::from(shape.width),
+            height: u32::from(shape.height),
+            hot_x: u32::from(shape.hot_x),
+            hot_y: u32::from(shape.hot_y),
+            x: state.x,
+            y: state.y,
+            visible: state.visible,
+        };
+        let user_data = user_data;
+        // SAFETY: the caller's callback and user_data, promised callable from any thread;
+        // `c_cursor` and the shape it points into outlive the call.
+        runtime::in_callback(|| unsafe { callback(user_data.0, &c_cursor) });
     })
 }
 

@@ -25,6 +25,10 @@ struct first_frame {
     uint64_t id;
     uint32_t width, height;
     uint64_t checksum;
+    /* The pointer, drawn by the client itself: updates seen, shapes received, where it is. */
+    atomic_int cursor_updates, cursor_shapes;
+    atomic_int cursor_x, cursor_y;
+    uint32_t shape_width, shape_height;
 };
 
 static uint64_t fnv1a(uint64_t hash, const uint8_t *bytes, size_t len) {
@@ -48,6 +52,19 @@ static void on_frame(void *user_data, const AspFrame *frame) {
     first->height = frame->height;
     first->checksum = hash;
     atomic_store(&first->seen, 1);
+}
+
+/* Runs on an SDK thread for every move, appearance or change of shape of the server's pointer. */
+static void on_cursor(void *user_data, const AspCursor *cursor) {
+    struct first_frame *first = user_data;
+    if (cursor->rgba) { /* a new shape: width * height * 4 bytes of RGBA, to copy if kept */
+        first->shape_width = cursor->width;
+        first->shape_height = cursor->height;
+        atomic_fetch_add(&first->cursor_shapes, 1);
+    }
+    atomic_store(&first->cursor_x, cursor->x);
+    atomic_store(&first->cursor_y, cursor->y);
+    atomic_fetch_add(&first->cursor_updates, 1);
 }
 
 static void on_event(void *user_data, const AspEvent *event) {
@@ -122,7 +139,8 @@ int main(int argc, char **argv) {
     }
 
     struct first_frame first = {0};
-    AspClientCallbacks callbacks = {.user_data = &first, .on_frame = on_frame, .on_event = on_event};
+    AspClientCallbacks callbacks = {
+        .user_data = &first, .on_frame = on_frame, .on_event = on_event, .on_cursor = on_cursor};
     AspClient *client = NULL;
     if (!check(asp_client_connect(&config, &callbacks, &client), "asp_client_connect")) return 1;
 
@@ -145,6 +163,11 @@ int main(int argc, char **argv) {
     printf("bad button refused: %s\n", asp_last_error());
     printf("inputs sent, last seq %" PRIu64 "\n", seq);
     sleep_ms(1000);
+    printf("cursor: %d updates, %d shape(s) of %ux%u, now at (%d, %d)\n", atomic_load(&first.cursor_updates),
+           atomic_load(&first.cursor_shapes), first.shape_width, first.shape_height, atomic_load(&first.cursor_x),
+           atomic_load(&first.cursor_y));
+    /* The pointer follows the move to (100, 80) apart from the picture. */
+    if (server && (atomic_load(&first.cursor_x) != 100 || atomic_load(&first.cursor_y) != 80)) ok = 0;
 
     uint64_t applied = 0;
     if (server) {

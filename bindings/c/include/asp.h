@@ -162,13 +162,15 @@ typedef struct AspAudioFrame {
 // Receives decoded audio.
 typedef void (*AspAudioCallback)(void *user_data, const struct AspAudioFrame *audio);
 
-// The pointer's shape and position (not carried yet).
+// The server's pointer: draw it at (`x` - `hot_x`, `y` - `hot_y`) in the remote picture's
+// coordinates, or let the platform's cursor take the shape.
 typedef struct AspCursor {
-  // The shape's id; the same id is the same shape.
+  // The shape's id; the same id is always the same image.
   uint64_t shape_id;
-  // RGBA pixels of a new shape, or NULL when the shape is one already sent.
+  // Straight RGBA rows of the shape (`width` * `height` * 4 bytes) when it differs from the
+  // previous update's, else NULL (the shape is unchanged).
   const uint8_t *rgba;
-  // Shape width and height.
+  // Shape width.
   uint32_t width;
   // Shape height.
   uint32_t height;
@@ -212,7 +214,7 @@ typedef struct AspClientCallbacks {
   // Audio: must be NULL for now (connect fails with `ASP_STATUS_UNSUPPORTED` otherwise:
   // the audio channel is not built yet).
   AspAudioCallback on_audio;
-  // Cursor: must be NULL for now (not built yet).
+  // The server's pointer: every change of position, visibility or shape, on an SDK thread.
   AspCursorCallback on_cursor;
   // Clipboard: must be NULL for now (not built yet).
   AspClipboardCallback on_clipboard;

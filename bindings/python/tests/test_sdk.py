@@ -54,6 +54,13 @@ def test_frames_input_and_stats(server):
 
     client = asp_sdk.connect_to(server, on_frame=on_frame, on_event=events.append, carrier=CarrierChoice.QUIC)
     assert client.carrier() == "quic"
+    cursor = []
+
+    class Pointer(asp_sdk.CursorSink):
+        def on_cursor(self, update):
+            cursor.append(update)
+
+    client.set_cursor_sink(Pointer())
     assert wait_until(lambda: frames), "no frame arrived"
     frame_id, width, height, checksum, y, u, v = frames[0]
     assert (width, height) == (env_int("ASP_TEST_WIDTH", 640), env_int("ASP_TEST_HEIGHT", 360))
@@ -75,8 +82,14 @@ def test_frames_input_and_stats(server):
     assert wait_until(applied), asp_sdk.as_dict(server.stats())
     assert wait_until(lambda: client.stats().click_to_photon.count > 0)
 
+    # The pointer followed the move apart from the picture; its shape came once.
+    assert wait_until(lambda: cursor and (cursor[-1].x, cursor[-1].y) == (100, 80)), cursor[-1:]
+    images = [u.image for u in cursor if u.image is not None]
+    assert len(images) == 1 and len(images[0].rgba) == images[0].width * images[0].height * 4
+
     stats = asp_sdk.as_dict(client.stats())
     assert stats["frames_shown"] > 0 and stats["inputs_sent"] == 6
+    assert stats["cursor_shapes"] == 1 and stats["cursor_updates"] >= 2
     assert stats["glass_to_glass"]["count"] > 0
     print("client stats:", stats)
     final = client.stop()

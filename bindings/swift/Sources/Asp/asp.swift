@@ -948,6 +948,14 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func setAudioSink(sink: AudioSink) throws 
     
     /**
+     * Routes the server's pointer to `sink` (the newest state at once, if one came).
+     *
+     * # Errors
+     * [`AspError::Ended`] once stopped.
+     */
+    func setCursorSink(sink: CursorSink) throws 
+    
+    /**
      * The figures so far.
      */
     func stats()  -> ClientStats
@@ -1172,6 +1180,21 @@ open func setAudioSink(sink: AudioSink)throws   {try rustCallWithError(FfiConver
 }
     
     /**
+     * Routes the server's pointer to `sink` (the newest state at once, if one came).
+     *
+     * # Errors
+     * [`AspError::Ended`] once stopped.
+     */
+open func setCursorSink(sink: CursorSink)throws   {try rustCallWithError(FfiConverterTypeAspError_lift) {
+        uniffiCallStatus in
+    uniffi_asp_ffi_fn_method_client_set_cursor_sink(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeCursorSink_lower(sink),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * The figures so far.
      */
 open func stats() -> ClientStats  {
@@ -1274,6 +1297,218 @@ public func FfiConverterTypeClient_lift(_ handle: UInt64) throws -> Client {
 #endif
 public func FfiConverterTypeClient_lower(_ value: Client) -> UInt64 {
     return FfiConverterTypeClient.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Takes the server's pointer, drawn locally so that motion never waits for a video frame.
+ * Runs on an SDK thread: return quickly.
+ */
+public protocol CursorSink: AnyObject, Sendable {
+    
+    /**
+     * The pointer moved, appeared or disappeared, or changed shape.
+     */
+    func onCursor(update: CursorUpdate) 
+    
+}
+/**
+ * Takes the server's pointer, drawn locally so that motion never waits for a video frame.
+ * Runs on an SDK thread: return quickly.
+ */
+open class CursorSinkImpl: CursorSink, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_asp_ffi_fn_clone_cursorsink(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_asp_ffi_fn_free_cursorsink(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The pointer moved, appeared or disappeared, or changed shape.
+     */
+open func onCursor(update: CursorUpdate)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_asp_ffi_fn_method_cursorsink_on_cursor(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeCursorUpdate_lower(update),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceCursorSink {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceCursorSink = UniffiVTableCallbackInterfaceCursorSink(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeCursorSink.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface CursorSink: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeCursorSink.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface CursorSink: handle missing in uniffiClone")
+            }
+        },
+        onCursor: { (
+            uniffiHandle: UInt64,
+            update: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeCursorSink.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onCursor(
+                     update: try FfiConverterTypeCursorUpdate_lift(update)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceCursorSink> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceCursorSink>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitCursorSink() {
+    uniffi_asp_ffi_fn_init_callback_vtable_cursorsink(UniffiCallbackInterfaceCursorSink.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCursorSink: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<CursorSink>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = CursorSink
+
+    public static func lift(_ handle: UInt64) throws -> CursorSink {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return CursorSinkImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: CursorSink) -> UInt64 {
+         if let rustImpl = value as? CursorSinkImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CursorSink {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: CursorSink, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCursorSink_lift(_ handle: UInt64) throws -> CursorSink {
+    return try FfiConverterTypeCursorSink.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCursorSink_lower(_ value: CursorSink) -> UInt64 {
+    return FfiConverterTypeCursorSink.lower(value)
 }
 
 
@@ -2412,6 +2647,14 @@ public struct ClientStats: Equatable, Hashable {
      * Codec of the newest frame.
      */
     public var codec: String
+    /**
+     * Pointer shapes received.
+     */
+    public var cursorShapes: UInt64
+    /**
+     * Pointer updates received.
+     */
+    public var cursorUpdates: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2481,7 +2724,13 @@ public struct ClientStats: Equatable, Hashable {
          */scene: String, 
         /**
          * Codec of the newest frame.
-         */codec: String) {
+         */codec: String, 
+        /**
+         * Pointer shapes received.
+         */cursorShapes: UInt64, 
+        /**
+         * Pointer updates received.
+         */cursorUpdates: UInt64) {
         self.framesReceived = framesReceived
         self.framesShown = framesShown
         self.framesLate = framesLate
@@ -2504,6 +2753,8 @@ public struct ClientStats: Equatable, Hashable {
         self.loss = loss
         self.scene = scene
         self.codec = codec
+        self.cursorShapes = cursorShapes
+        self.cursorUpdates = cursorUpdates
     }
 
     
@@ -2543,7 +2794,9 @@ public struct FfiConverterTypeClientStats: FfiConverterRustBuffer {
                 receiveKbps: FfiConverterDouble.read(from: &buf), 
                 loss: FfiConverterDouble.read(from: &buf), 
                 scene: FfiConverterString.read(from: &buf), 
-                codec: FfiConverterString.read(from: &buf)
+                codec: FfiConverterString.read(from: &buf), 
+                cursorShapes: FfiConverterUInt64.read(from: &buf), 
+                cursorUpdates: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -2570,6 +2823,8 @@ public struct FfiConverterTypeClientStats: FfiConverterRustBuffer {
         FfiConverterDouble.write(value.loss, into: &buf)
         FfiConverterString.write(value.scene, into: &buf)
         FfiConverterString.write(value.codec, into: &buf)
+        FfiConverterUInt64.write(value.cursorShapes, into: &buf)
+        FfiConverterUInt64.write(value.cursorUpdates, into: &buf)
     }
 }
 
@@ -2586,6 +2841,204 @@ public func FfiConverterTypeClientStats_lift(_ buf: RustBuffer) throws -> Client
 #endif
 public func FfiConverterTypeClientStats_lower(_ value: ClientStats) -> RustBuffer {
     return FfiConverterTypeClientStats.lower(value)
+}
+
+
+/**
+ * A pointer image.
+ */
+public struct CursorImage: Equatable, Hashable {
+    /**
+     * Width, pixels.
+     */
+    public var width: UInt32
+    /**
+     * Height, pixels.
+     */
+    public var height: UInt32
+    /**
+     * The hot spot's column.
+     */
+    public var hotX: UInt32
+    /**
+     * The hot spot's row.
+     */
+    public var hotY: UInt32
+    /**
+     * Straight RGBA rows, `width * height * 4` bytes.
+     */
+    public var rgba: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Width, pixels.
+         */width: UInt32, 
+        /**
+         * Height, pixels.
+         */height: UInt32, 
+        /**
+         * The hot spot's column.
+         */hotX: UInt32, 
+        /**
+         * The hot spot's row.
+         */hotY: UInt32, 
+        /**
+         * Straight RGBA rows, `width * height * 4` bytes.
+         */rgba: Data) {
+        self.width = width
+        self.height = height
+        self.hotX = hotX
+        self.hotY = hotY
+        self.rgba = rgba
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CursorImage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCursorImage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CursorImage {
+        return
+            try CursorImage(
+                width: FfiConverterUInt32.read(from: &buf), 
+                height: FfiConverterUInt32.read(from: &buf), 
+                hotX: FfiConverterUInt32.read(from: &buf), 
+                hotY: FfiConverterUInt32.read(from: &buf), 
+                rgba: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CursorImage, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.width, into: &buf)
+        FfiConverterUInt32.write(value.height, into: &buf)
+        FfiConverterUInt32.write(value.hotX, into: &buf)
+        FfiConverterUInt32.write(value.hotY, into: &buf)
+        FfiConverterData.write(value.rgba, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCursorImage_lift(_ buf: RustBuffer) throws -> CursorImage {
+    return try FfiConverterTypeCursorImage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCursorImage_lower(_ value: CursorImage) -> RustBuffer {
+    return FfiConverterTypeCursorImage.lower(value)
+}
+
+
+/**
+ * The server's pointer now.
+ */
+public struct CursorUpdate: Equatable, Hashable {
+    /**
+     * The shape's id; the same id is always the same image.
+     */
+    public var shapeId: UInt64
+    /**
+     * The hot spot's column in the remote picture.
+     */
+    public var x: Int32
+    /**
+     * The hot spot's row.
+     */
+    public var y: Int32
+    /**
+     * Whether the pointer shows.
+     */
+    public var visible: Bool
+    /**
+     * The image, when it differs from the previous update's.
+     */
+    public var image: CursorImage?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The shape's id; the same id is always the same image.
+         */shapeId: UInt64, 
+        /**
+         * The hot spot's column in the remote picture.
+         */x: Int32, 
+        /**
+         * The hot spot's row.
+         */y: Int32, 
+        /**
+         * Whether the pointer shows.
+         */visible: Bool, 
+        /**
+         * The image, when it differs from the previous update's.
+         */image: CursorImage?) {
+        self.shapeId = shapeId
+        self.x = x
+        self.y = y
+        self.visible = visible
+        self.image = image
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CursorUpdate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCursorUpdate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CursorUpdate {
+        return
+            try CursorUpdate(
+                shapeId: FfiConverterUInt64.read(from: &buf), 
+                x: FfiConverterInt32.read(from: &buf), 
+                y: FfiConverterInt32.read(from: &buf), 
+                visible: FfiConverterBool.read(from: &buf), 
+                image: FfiConverterOptionTypeCursorImage.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CursorUpdate, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.shapeId, into: &buf)
+        FfiConverterInt32.write(value.x, into: &buf)
+        FfiConverterInt32.write(value.y, into: &buf)
+        FfiConverterBool.write(value.visible, into: &buf)
+        FfiConverterOptionTypeCursorImage.write(value.image, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCursorUpdate_lift(_ buf: RustBuffer) throws -> CursorUpdate {
+    return try FfiConverterTypeCursorUpdate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCursorUpdate_lower(_ value: CursorUpdate) -> RustBuffer {
+    return FfiConverterTypeCursorUpdate.lower(value)
 }
 
 
@@ -4235,6 +4688,30 @@ fileprivate struct FfiConverterOptionTypeEventSink: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeCursorImage: FfiConverterRustBuffer {
+    typealias SwiftType = CursorImage?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCursorImage.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCursorImage.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeFrameOptions: FfiConverterRustBuffer {
     typealias SwiftType = FrameOptions?
 
@@ -4452,6 +4929,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_asp_ffi_checksum_method_client_set_audio_sink() != 42958) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_asp_ffi_checksum_method_client_set_cursor_sink() != 14562) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_asp_ffi_checksum_method_client_stats() != 49920) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4462,6 +4942,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_asp_ffi_checksum_method_client_wait_for_frames() != 31186) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_asp_ffi_checksum_method_cursorsink_on_cursor() != 54200) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_asp_ffi_checksum_method_eventsink_on_event() != 19865) {
@@ -4496,6 +4979,7 @@ private let initializationResult: InitializationResult = {
     }
 
     uniffiCallbackInitAudioSink()
+    uniffiCallbackInitCursorSink()
     uniffiCallbackInitEventSink()
     uniffiCallbackInitFrameSink()
     return InitializationResult.ok

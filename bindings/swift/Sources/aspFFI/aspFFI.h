@@ -250,6 +250,13 @@ typedef void (*UniffiCallbackInterfaceAudioSinkMethod0)(uint64_t, RustBuffer, vo
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_CURSOR_SINK_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_CURSOR_SINK_METHOD0
+typedef void (*UniffiCallbackInterfaceCursorSinkMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_EVENT_SINK_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_EVENT_SINK_METHOD0
 typedef void (*UniffiCallbackInterfaceEventSinkMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
@@ -271,6 +278,15 @@ typedef struct UniffiVTableCallbackInterfaceAudioSink {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceAudioSinkMethod0 _Nonnull onAudio;
 } UniffiVTableCallbackInterfaceAudioSink;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CURSOR_SINK
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CURSOR_SINK
+typedef struct UniffiVTableCallbackInterfaceCursorSink {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceCursorSinkMethod0 _Nonnull onCursor;
+} UniffiVTableCallbackInterfaceCursorSink;
 
 #endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_EVENT_SINK
@@ -366,6 +382,11 @@ uint64_t uniffi_asp_ffi_fn_method_client_send_wheel(uint64_t ptr, int32_t dx, in
 void uniffi_asp_ffi_fn_method_client_set_audio_sink(uint64_t ptr, uint64_t sink, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_METHOD_CLIENT_SET_CURSOR_SINK
+#define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_METHOD_CLIENT_SET_CURSOR_SINK
+void uniffi_asp_ffi_fn_method_client_set_cursor_sink(uint64_t ptr, uint64_t sink, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_METHOD_CLIENT_STATS
 #define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_METHOD_CLIENT_STATS
 RustBuffer uniffi_asp_ffi_fn_method_client_stats(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -384,6 +405,26 @@ RustBuffer uniffi_asp_ffi_fn_method_client_stop(uint64_t ptr, RustCallStatus *_N
 #ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_METHOD_CLIENT_WAIT_FOR_FRAMES
 #define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_METHOD_CLIENT_WAIT_FOR_FRAMES
 uint64_t uniffi_asp_ffi_fn_method_client_wait_for_frames(uint64_t ptr, uint64_t count, uint64_t timeout_ms
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_CLONE_CURSORSINK
+#define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_CLONE_CURSORSINK
+uint64_t uniffi_asp_ffi_fn_clone_cursorsink(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_FREE_CURSORSINK
+#define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_FREE_CURSORSINK
+void uniffi_asp_ffi_fn_free_cursorsink(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_INIT_CALLBACK_VTABLE_CURSORSINK
+#define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_INIT_CALLBACK_VTABLE_CURSORSINK
+void uniffi_asp_ffi_fn_init_callback_vtable_cursorsink(const UniffiVTableCallbackInterfaceCursorSink* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_METHOD_CURSORSINK_ON_CURSOR
+#define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_METHOD_CURSORSINK_ON_CURSOR
+void uniffi_asp_ffi_fn_method_cursorsink_on_cursor(uint64_t ptr, RustBuffer update, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_CLONE_EVENTSINK
@@ -808,6 +849,12 @@ uint16_t uniffi_asp_ffi_checksum_method_client_set_audio_sink(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_CHECKSUM_METHOD_CLIENT_SET_CURSOR_SINK
+#define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_CHECKSUM_METHOD_CLIENT_SET_CURSOR_SINK
+uint16_t uniffi_asp_ffi_checksum_method_client_set_cursor_sink(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_CHECKSUM_METHOD_CLIENT_STATS
 #define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_CHECKSUM_METHOD_CLIENT_STATS
 uint16_t uniffi_asp_ffi_checksum_method_client_stats(void
@@ -829,6 +876,12 @@ uint16_t uniffi_asp_ffi_checksum_method_client_stop(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_CHECKSUM_METHOD_CLIENT_WAIT_FOR_FRAMES
 #define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_CHECKSUM_METHOD_CLIENT_WAIT_FOR_FRAMES
 uint16_t uniffi_asp_ffi_checksum_method_client_wait_for_frames(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_CHECKSUM_METHOD_CURSORSINK_ON_CURSOR
+#define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_CHECKSUM_METHOD_CURSORSINK_ON_CURSOR
+uint16_t uniffi_asp_ffi_checksum_method_cursorsink_on_cursor(void
     
 );
 #endif

@@ -65,6 +65,13 @@ class FirstFrame : FrameSink {
     }
 }
 
+class Pointer : CursorSink {
+    val updates = CopyOnWriteArrayList<CursorUpdate>()
+    override fun onCursor(update: CursorUpdate) {
+        updates.add(update)
+    }
+}
+
 class Events : EventSink {
     val seen = CopyOnWriteArrayList<ClientEvent>()
     override fun onEvent(event: ClientEvent) {
@@ -97,6 +104,8 @@ fun main() {
         val sink = FirstFrame()
         val events = Events()
         val client = Client.connect(clientConfig(server), sink, events, null)
+        val pointer = Pointer()
+        client.setCursorSink(pointer)
         check(waitUntil { sink.first.get() != null }) { "no frame arrived" }
         val (frame, sum) = sink.first.get()!!
         val (w, h) = Pair(frame.width.toLong(), frame.height.toLong())
@@ -117,6 +126,10 @@ fun main() {
             "the server applied ${server.stats().clients.firstOrNull()?.inputEvents} events"
         }
         check(waitUntil { client.stats().clickToPhoton.count > 0UL }) { "no click-to-photon sample" }
+        check(waitUntil { pointer.updates.lastOrNull()?.let { it.x == 100 && it.y == 80 } == true }) {
+            "the pointer is at ${pointer.updates.lastOrNull()}"
+        }
+        check(pointer.updates.count { it.image != null } == 1) { "one shape, sent once" }
         val stats = client.stats()
         println("client stats: frames shown ${stats.framesShown}, glass-to-glass p50 ${stats.glassToGlass.p50} ms, " +
             "click-to-photon p50 ${stats.clickToPhoton.p50} ms")
