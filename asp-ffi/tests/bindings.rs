@@ -24,6 +24,9 @@ const FPS: u32 = 30;
 const SEED: u64 = 7;
 /// Longest a binding's test may run before it is killed and fails.
 const TOOL_TIMEOUT: Duration = Duration::from_secs(300);
+/// Longest the build of the shared and static libraries may take (a fresh checkout on two
+/// cores).
+const BUILD_TIMEOUT: Duration = Duration::from_secs(1800);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct FirstFrame {
@@ -37,10 +40,32 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
 }
 
-/// Where cargo put `libasp_ffi.{so,a}` for this build (the test binary is in `deps/` below it).
+/// Where cargo puts `libasp_ffi.{so,a}` for this build (the test binary is in `deps/` below
+/// it). `cargo test` builds the library only as an rlib, so the first call builds the shared
+/// and static libraries (and `uniffi-bindgen`) with `cargo build`, in the same profile and
+/// target folder: the bindings always load the code under test, never a stale build.
 fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    exe.parent().and_then(Path::parent).expect("target profile dir").to_path_buf()
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exe = std::env::current_exe().expect("test binary path");
+            let dir = exe.parent().and_then(Path::parent).expect("target profile dir").to_path_buf();
+            let profile = match dir.file_name().and_then(|n| n.to_str()) {
+                Some("debug") | None => "dev".to_owned(),
+                Some(other) => other.to_owned(),
+            };
+            let target = dir.parent().expect("target dir");
+            run_for(
+                Command::new(env!("CARGO"))
+                    .current_dir(repo_root())
+                    .args(["build", "--quiet", "-p", "asp-ffi", "--profile", &profile, "--target-dir"])
+                    .arg(target),
+                "cargo build -p asp-ffi",
+                BUILD_TIMEOUT,
+            );
+            dir
+        })
+        .clone()
 }
 
 fn server_config() -> ServerConfig {
@@ -99,12 +124,17 @@ fn with_test_env(cmd: &mut Command) -> &mut Command {
 /// Runs `cmd` to its end (killed after [`TOOL_TIMEOUT`]); returns stdout, failing with both
 /// streams when it fails.
 fn run(cmd: &mut Command, what: &str) -> String {
+    run_for(cmd, what, TOOL_TIMEOUT)
+}
+
+/// [`run`] with its own time limit.
+fn run_for(cmd: &mut Command, what: &str, limit: Duration) -> String {
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("{what}: cannot start {:?}: {e}", cmd.get_program()));
-    let deadline = Instant::now() + TOOL_TIMEOUT;
+    let deadline = Instant::now() + limit;
     while child.try_wait().expect("wait").is_none() {
         if Instant::now() > deadline {
             let _ = child.kill();
