@@ -12,6 +12,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use asp::cursor::CursorSource;
 use asp::proto::input::InputEvent;
 use asp::source::{FrameSource, InputInjector};
 use asp::x11::{CaptureOptions, X11Capture};
@@ -242,6 +243,25 @@ fn keys_typed_into_the_viewer_window_reach_a_remote_xterm() {
         std::fs::read_to_string(&typed).ok().filter(|s| s.ends_with('\n'))
     });
     assert_eq!(line, format!("{TEXT}\n"));
+
+    // The viewer draws the pointer itself, in the remote shape: over the xterm's picture the
+    // local pointer takes the remote xterm's I-beam, which XFixes on each display reports.
+    // (xterm hides its pointer while keys are typed, until it moves: move it a little.)
+    inject(InputEvent::PointerMove { x: x + 1, y });
+    let mut remote_cursor = asp::x11::X11Cursor::open(Some(remote.display()), (0, 0)).expect("remote XFixes");
+    let mut local_cursor = asp::x11::X11Cursor::open(Some(local.display()), (0, 0)).expect("local XFixes");
+    let remote_shape = wait_until(TIMEOUT, "the remote pointer to show again", || {
+        let state = remote_cursor.sample().ok()?.state;
+        remote_cursor.shape(state.shape_id).ok()?.filter(|_| state.visible)
+    });
+    wait_until(TIMEOUT, "the viewer's pointer to take the remote shape", || {
+        let id = local_cursor.sample().ok()?.state.shape_id;
+        let local = local_cursor.shape(id).ok()??;
+        (local.width, local.height, local.hot_x, local.hot_y, &local.rgba)
+            .eq(&(remote_shape.width, remote_shape.height, remote_shape.hot_x, remote_shape.hot_y, &remote_shape.rgba))
+            .then_some(())
+    });
+    eprintln!("the viewer's pointer is the remote {}x{} shape", remote_shape.width, remote_shape.height);
 
     let status = connect.wait("asp connect");
     let (out, err) = (out.join().expect("stdout"), err.join().expect("stderr"));

@@ -45,10 +45,11 @@ use winit::dpi::PhysicalSize;
 use winit::event::{ElementState, KeyEvent, MouseScrollDelta, WindowEvent};
 use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop, EventLoopProxy};
 use winit::keyboard::PhysicalKey;
-use winit::window::{Window, WindowId};
+use winit::window::{CustomCursor, Window, WindowId};
 
 use crate::client::ClientSession;
 use crate::clock::Clock;
+use crate::cursor::{CursorSink, CursorUpdate};
 use crate::proto::input::InputEvent;
 use crate::sink::{DecodedFrame, FrameSink};
 use picture::Placement;
@@ -78,6 +79,8 @@ enum Wake {
     Frame,
     /// The stream ended.
     Ended,
+    /// The server's pointer changed.
+    Cursor,
 }
 
 /// The newest decoded picture, waiting for the window.
@@ -113,6 +116,22 @@ impl FrameSink for ViewerSink {
 
     fn finish(&mut self) {
         let _ = self.proxy.send_event(Wake::Ended);
+    }
+}
+
+/// Hands the server's pointer to the window: the newest update in a slot, and a wake-up.
+struct CursorToWindow {
+    slot: Arc<Mutex<Option<CursorUpdate>>>,
+    proxy: EventLoopProxy<Wake>,
+}
+
+impl CursorSink for CursorToWindow {
+    fn update(&mut self, update: &CursorUpdate) {
+        let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
+        // A shape change must not be lost to a later move: keep the flag until it is taken.
+        let shape_changed = update.shape_changed || slot.as_ref().is_some_and(|u| u.shape_changed);
+        *slot = Some(CursorUpdate { shape_changed, ..update.clone() });
+        let _ = self.proxy.send_event(Wake::Cursor);
     }
 }
 
@@ -179,6 +198,11 @@ impl Viewer {
     /// [`ViewerError`] when the window cannot be made or the event loop fails.
     pub fn run(self, client: &ClientSession, options: &ViewerOptions) -> Result<ViewerSummary, ViewerError> {
         let mut app = App::new(client, options, self.slot);
+        // The window's own pointer takes the server's shape: motion is drawn locally, at once.
+        client.set_cursor_sink(Box::new(CursorToWindow {
+            slot: app.cursor.clone(),
+            proxy: self.event_loop.create_proxy(),
+        }));
         self.event_loop.run_app(&mut app).map_err(|e| ViewerError::EventLoop(e.to_string()))?;
         match app.failure {
             Some(e) => Err(e),
@@ -225,6 +249,8 @@ struct App<'a> {
     last_tick: (u64, u64),
     closed_by_user: bool,
     failure: Option<ViewerError>,
+    /// The server's newest pointer, not yet applied to the window.
+    cursor: Arc<Mutex<Option<CursorUpdate>>>,
 }
 
 impl std::fmt::Debug for App<'_> {
@@ -253,7 +279,22 @@ impl<'a> App<'a> {
             last_tick: (0, 0),
             closed_by_user: false,
             failure: None,
+            cursor: Arc::default(),
         }
+    }
+
+    /// Gives the window's pointer the server's shape and visibility.
+    fn apply_cursor(&mut self, event_loop: &ActiveEventLoop) {
+        let Some(open) = &self.open else { return };
+        let Some(update) = self.cursor.lock().unwrap_or_else(PoisonError::into_inner).take() else { return };
+        if update.shape_changed {
+            let s = &update.shape;
+            // A shape the platform refuses keeps the previous one; the stream goes on.
+            if let Ok(source) = CustomCursor::from_rgba(s.rgba.clone(), s.width, s.height, s.hot_x, s.hot_y) {
+                open.window.set_cursor(event_loop.create_custom_cursor(source));
+            }
+        }
+        open.window.set_cursor_visible(update.state.visible);
     }
 
     fn fail(&mut self, event_loop: &ActiveEventLoop, error: ViewerError) {
@@ -416,8 +457,9 @@ impl ApplicationHandler<Wake> for App<'_> {
             Ok(open) => {
                 open.window.request_redraw();
                 self.open = Some(open);
-                // A picture may have arrived before the window.
+                // A picture and the pointer may have arrived before the window.
                 self.take_picture();
+                self.apply_cursor(event_loop);
             }
             Err(e) => self.fail(event_loop, e),
         }
@@ -427,6 +469,7 @@ impl ApplicationHandler<Wake> for App<'_> {
         match event {
             Wake::Frame => self.take_picture(),
             Wake::Ended => event_loop.exit(),
+            Wake::Cursor => self.apply_cursor(event_loop),
         }
     }
 
