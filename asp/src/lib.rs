@@ -14,6 +14,7 @@ pub mod baseline;
 pub mod bench;
 pub mod client;
 pub mod clock;
+pub mod clipboard;
 pub mod clock_sync;
 pub mod cursor;
 #[doc(hidden)]
