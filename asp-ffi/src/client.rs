@@ -106,7 +106,7 @@ impl ClientCore {
             return Err(AspError::invalid("decode_queue must be 1..=256"));
         }
         let addr = asp::client::resolve_server(&options.address).map_err(|reason| AspError::Connect { reason })?;
-        let config = asp::client::ClientConfig { decode_queue: options.decode_queue as usize };
+        let config = asp::client::ClientConfig { decode_queue: options.decode_queue as usize, ..Default::default() };
         let (token, carrier_choice) = (options.token.clone(), options.carrier);
         let connect = async move {
             let session = SessionConfig::default();

@@ -74,3 +74,41 @@ pub fn cursor_messages(data: &[u8]) {
         assert!(receiver.shapes_held() <= crate::cursor::SHAPES_KEPT, "the shape cache grew past its bound");
     }
 }
+
+/// Clipboard channel messages, as the server's end of the link receives them: the input is a
+/// sequence of `[u16 big-endian length][message]`. Whatever decodes must survive the round
+/// trip; everything goes through one server-side link with a small size limit, which must
+/// never hand out a copy larger than the limit or one that is not what its format claims.
+///
+/// # Panics
+/// On a round-trip mismatch or a copy the link should have refused: bugs to find.
+pub fn clipboard_messages(data: &[u8]) {
+    use crate::clipboard::link::{ClipboardLink, Inbound};
+    use crate::clipboard::{ClipboardContent, ClipboardPolicy};
+    use crate::proto::clipboard::ClipboardMessage;
+
+    let policy = ClipboardPolicy { max_bytes: 4096, ..ClipboardPolicy::default() };
+    let mut link = ClipboardLink::server(policy);
+    let mut rest = data;
+    while rest.len() >= 2 {
+        let len = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
+        let (message, next) = rest[2..].split_at(len.min(rest.len() - 2));
+        rest = next;
+        if let Ok(decoded) = ClipboardMessage::decode(message) {
+            let again = decoded.encode().expect("a decoded message encodes");
+            assert_eq!(ClipboardMessage::decode(&again).as_ref(), Ok(&decoded), "clipboard message round trip");
+        }
+        match link.on_message(message) {
+            Inbound::Copy(content) => {
+                assert!(content.len() <= 4096 + 2 * crate::clipboard::link::MAX_FILES, "a copy over the limit");
+                if let ClipboardContent::Png(png) = &content {
+                    assert!(png.starts_with(b"\x89PNG"), "an image that is not a PNG");
+                }
+            }
+            Inbound::Refuse(answer) => {
+                assert!(ClipboardMessage::decode(&answer).is_ok(), "the refusal must parse");
+            }
+            Inbound::Nothing => {}
+        }
+    }
+}

@@ -120,3 +120,34 @@ fn random_and_mutated_cursor_sequences() {
     }
     asp::fuzzing::cursor_messages(&seed);
 }
+
+/// Clipboard transfers, mutated: round trips hold, and the server's end never hands out a copy
+/// over its limit or one that is not what it claims.
+#[test]
+fn random_and_mutated_clipboard_transfers() {
+    use asp::proto::clipboard::{ClipboardMessage, WireFormat};
+    let framed = |m: ClipboardMessage| {
+        let bytes = m.encode().unwrap();
+        [u16::try_from(bytes.len()).unwrap().to_be_bytes().to_vec(), bytes].concat()
+    };
+    let seed: Vec<u8> = [
+        framed(ClipboardMessage::Begin { id: 1, format: WireFormat::Text, total: 10 }),
+        framed(ClipboardMessage::Chunk { id: 1, data: b"hello".to_vec() }),
+        framed(ClipboardMessage::Chunk { id: 1, data: b"world".to_vec() }),
+        framed(ClipboardMessage::Begin { id: 2, format: WireFormat::Png, total: 12 }),
+        framed(ClipboardMessage::Chunk { id: 2, data: b"\x89PNG\r\n\x1a\n1234".to_vec() }),
+        framed(ClipboardMessage::Begin { id: 3, format: WireFormat::Files, total: 20 }),
+        framed(ClipboardMessage::Chunk { id: 3, data: b"file:///a\r\nfile:///b".to_vec() }),
+    ]
+    .concat();
+    asp::fuzzing::clipboard_messages(&seed);
+    let mut rng = Rng(0x1f83_d9ab_fb41_bd6b);
+    for _ in 0..10_000 {
+        let mut data = seed.clone();
+        for _ in 0..rng.next() % 5 {
+            let at = (rng.next() as usize) % data.len();
+            data[at] = rng.next() as u8;
+        }
+        asp::fuzzing::clipboard_messages(&data);
+    }
+}

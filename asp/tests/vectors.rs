@@ -45,7 +45,10 @@ fn facade_vectors_match_the_document() {
         let doc = v.get(*name).unwrap_or_else(|| panic!("{name} missing from docs/PROTOCOL.md; ours: {}", hex(ours)));
         assert_eq!(hex(ours), hex(doc), "{name}: encoding differs from the document");
     }
-    let others = v.keys().filter(|k| k.starts_with("facade-window-") || k.starts_with("facade-cursor-")).count();
+    let others = v
+        .keys()
+        .filter(|k| ["facade-window-", "facade-cursor-", "facade-clipboard-"].iter().any(|p| k.starts_with(p)))
+        .count();
     assert_eq!(v.len(), cases.len() + others, "every facade vector in the document is checked");
     let (decoded, bits) = FrameHeader::decode(Bytes::from(v["facade-display-frame"].clone())).unwrap();
     assert_eq!((decoded, &bits[..]), (header, &[0, 0, 0, 1, 0x09, 0xf0][..]));
@@ -102,5 +105,22 @@ fn cursor_vectors_match_the_document() {
         let doc = v.get(name).unwrap_or_else(|| panic!("{name} missing from docs/PROTOCOL.md; ours: {}", hex(&ours)));
         assert_eq!(hex(&ours), hex(doc), "{name}: encoding differs from the document");
         assert_eq!(CursorMessage::decode(doc), Ok(message));
+    }
+}
+
+#[test]
+fn clipboard_vectors_match_the_document() {
+    use asp::proto::clipboard::{ClipboardMessage, RefusalReason, WireFormat};
+    let v = vectors();
+    let cases = [
+        ("facade-clipboard-begin", ClipboardMessage::Begin { id: 7, format: WireFormat::Png, total: 1 << 20 }),
+        ("facade-clipboard-chunk", ClipboardMessage::Chunk { id: 7, data: b"abc".to_vec() }),
+        ("facade-clipboard-refused", ClipboardMessage::Refused { id: 7, reason: RefusalReason::Direction }),
+    ];
+    for (name, message) in cases {
+        let ours = message.encode().unwrap();
+        let doc = v.get(name).unwrap_or_else(|| panic!("{name} missing from docs/PROTOCOL.md; ours: {}", hex(&ours)));
+        assert_eq!(hex(&ours), hex(doc), "{name}: encoding differs from the document");
+        assert_eq!(ClipboardMessage::decode(doc), Ok(message));
     }
 }

@@ -82,11 +82,13 @@ pub fn resolve_server(server: &str) -> Result<std::net::SocketAddr, String> {
 pub struct ClientConfig {
     /// Frames that may wait for the decoder before arrivals are discarded (1..=256).
     pub decode_queue: usize,
+    /// Largest clipboard copy taken from the server, bytes.
+    pub clipboard_max_bytes: u64,
 }
 
 impl Default for ClientConfig {
     fn default() -> Self {
-        Self { decode_queue: 16 }
+        Self { decode_queue: 16, clipboard_max_bytes: crate::clipboard::link::DEFAULT_MAX_BYTES }
     }
 }
 
@@ -165,6 +167,10 @@ pub struct ClientStats {
     pub session_bytes_received: u64,
     /// The cursor channels.
     pub cursor: CursorStats,
+    /// The clipboard channels (copies each way, the server's refusals).
+    pub clipboard: crate::clipboard::ClipboardStats,
+    /// Why the local clipboard is not (or no longer) watched.
+    pub clipboard_unavailable: Option<String>,
 }
 
 /// State shared by the session task and the decode thread.
@@ -220,6 +226,8 @@ pub(crate) enum Command {
 pub struct ClientSession {
     shared: Arc<Shared>,
     commands: mpsc::UnboundedSender<Command>,
+    clipboard_events: mpsc::Sender<crate::clipboard::pump::LocalEvent>,
+    clipboard_worker: Option<std::thread::JoinHandle<()>>,
     next_seq: AtomicU64,
     task: tokio::task::JoinHandle<()>,
     decoder: Option<std::thread::JoinHandle<()>>,
@@ -272,8 +280,27 @@ impl ClientSession {
                 .spawn(move || decode::run(&frames_rx, sink, &shared, &control_tx))
                 .map_err(|e| ClientError::Config(e.to_string()))?
         };
-        let task = tokio::spawn(session::run(connection, input, frames_tx, control_rx, commands_rx, shared.clone()));
-        Ok(ClientSession { shared, commands, next_seq: AtomicU64::new(1), task, decoder: Some(decoder) })
+        let link = crate::clipboard::link::ClipboardLink::client(config.clipboard_max_bytes);
+        let (clipboard, clipboard_events) =
+            crate::clipboard::pump::ClipboardPump::open(&connection, link).await.map_err(|_| ClientError::Ended)?;
+        let task = tokio::spawn(session::run(
+            connection,
+            input,
+            frames_tx,
+            control_rx,
+            commands_rx,
+            clipboard,
+            shared.clone(),
+        ));
+        Ok(ClientSession {
+            shared,
+            commands,
+            clipboard_events,
+            clipboard_worker: None,
+            next_seq: AtomicU64::new(1),
+            task,
+            decoder: Some(decoder),
+        })
     }
 
     /// Sends an input event; returns its sequence number.
@@ -312,6 +339,22 @@ impl ClientSession {
         drop(inner);
         stats.cursor = cursor::lock(&self.shared.cursor).stats;
         stats
+    }
+
+    /// Shares `clipboard` with the server: copies made on it go to the server (which may refuse
+    /// them by its policy: see [`ClientStats::clipboard`]), the server's copies are set on it.
+    /// Replaces a clipboard attached before.
+    ///
+    /// # Errors
+    /// [`ClientError::Config`] when its worker thread cannot start.
+    pub fn attach_clipboard(&mut self, clipboard: Box<dyn crate::clipboard::Clipboard>) -> Result<(), ClientError> {
+        let events = self.clipboard_events.clone();
+        let worker = std::thread::Builder::new()
+            .name("asp-clipboard".into())
+            .spawn(move || crate::clipboard::pump::worker(clipboard, &events))
+            .map_err(|e| ClientError::Config(e.to_string()))?;
+        self.clipboard_worker = Some(worker);
+        Ok(())
     }
 
     /// Where the server's pointer goes: `sink` gets every change of position, visibility or

@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use super::cursor::CursorReceiver;
 use super::decode::{Arrived, DecoderNews};
 use super::{Command, Shared};
+use crate::clipboard::pump::ClipboardPump;
 use crate::proto::display::FrameHeader;
 
 /// How often the task wakes to probe the clock, look for stalls and report.
@@ -36,6 +37,7 @@ struct Task {
     ticks: u32,
     last_report: (u64, u64),
     cursor: CursorReceiver,
+    clipboard: ClipboardPump,
 }
 
 /// Runs until the server closes, the carrier fails or the application closes.
@@ -45,6 +47,7 @@ pub(super) async fn run(
     frames: SyncSender<Arrived>,
     mut news: mpsc::UnboundedReceiver<DecoderNews>,
     mut commands: mpsc::UnboundedReceiver<Command>,
+    clipboard: ClipboardPump,
     shared: Arc<Shared>,
 ) {
     let mut task = Task {
@@ -56,15 +59,32 @@ pub(super) async fn run(
         ticks: 0,
         last_report: (0, 0),
         cursor: CursorReceiver::default(),
+        clipboard,
     };
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
+        let (clipboard_ready, clipboard_retry) = (task.clipboard.ready(), task.clipboard.retry_at());
         tokio::select! {
             event = task.connection.next_event() => match event {
                 Some(Event::Closed(_)) | None => break,
+                Some(Event::Message { channel, data, .. }) if task.clipboard.owns(channel) => {
+                    task.clipboard.on_message(&data, &task.connection).await;
+                    task.note_clipboard();
+                }
                 Some(e) => task.on_event(e),
             },
+            Some(local) = task.clipboard.next_local() => {
+                task.clipboard.on_local(local);
+                task.note_clipboard();
+            },
+            () = async {}, if clipboard_ready => {
+                if task.clipboard.pump(&task.connection).await.is_err() {
+                    break;
+                }
+            },
+            () = tokio::time::sleep_until(clipboard_retry.unwrap_or_else(tokio::time::Instant::now)),
+                if clipboard_retry.is_some() => task.clipboard.retry(),
             Some(n) = news.recv() => match n {
                 DecoderNews::NeedKeyframe(reason) => task.request_keyframe(reason),
             },
@@ -91,6 +111,9 @@ impl Task {
         match event {
             Event::ChannelOpened { id, config } if config.kind == ChannelKind::Display => self.display = Some(id),
             Event::ChannelOpened { id, config } if config.kind == ChannelKind::Cursor => self.cursor.add_channel(id),
+            Event::ChannelOpened { id, config } if config.kind == ChannelKind::Clipboard => {
+                self.clipboard.on_opened(id, &config);
+            }
             Event::Message { channel, data, .. } if Some(channel) == self.display => self.on_display(data),
             Event::Message { channel, data, .. } if self.cursor.owns(channel) => {
                 self.cursor.on_message(&data, &self.shared.cursor);
@@ -109,6 +132,14 @@ impl Task {
                 self.shared.lock().clock_sync.on_echo(probe_us, peer_us, now);
             }
             _ => {}
+        }
+    }
+
+    fn note_clipboard(&self) {
+        let mut inner = self.shared.lock();
+        inner.stats.clipboard.clone_from(self.clipboard.stats());
+        if self.clipboard.failure.is_some() {
+            inner.stats.clipboard_unavailable.clone_from(&self.clipboard.failure);
         }
     }
 

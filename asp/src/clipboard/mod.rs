@@ -5,6 +5,11 @@
 
 use std::collections::VecDeque;
 
+pub mod link;
+pub(crate) mod pump;
+
+pub use link::{ClipboardDirection, ClipboardPolicy, ClipboardStats};
+
 /// What a copy holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClipboardContent {
@@ -111,5 +116,33 @@ impl Clipboard for MemoryClipboard {
     fn set(&mut self, content: ClipboardContent) -> Result<(), ClipboardError> {
         self.pasted.push(content);
         Ok(())
+    }
+}
+
+/// A [`MemoryClipboard`] shared between the application and a session (which takes one
+/// clone).
+#[derive(Debug, Clone, Default)]
+pub struct SharedClipboard(pub std::sync::Arc<std::sync::Mutex<MemoryClipboard>>);
+
+impl SharedClipboard {
+    /// An empty clipboard.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The clipboard, locked.
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, MemoryClipboard> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Clipboard for SharedClipboard {
+    fn poll(&mut self) -> Result<Option<ClipboardContent>, ClipboardError> {
+        self.lock().poll()
+    }
+
+    fn set(&mut self, content: ClipboardContent) -> Result<(), ClipboardError> {
+        self.lock().set(content)
     }
 }

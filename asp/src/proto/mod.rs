@@ -6,6 +6,7 @@
 //! is fuzzed (fuzz/fuzz_targets/).
 
 pub mod audio;
+pub mod clipboard;
 pub mod cursor;
 pub mod display;
 pub mod input;

@@ -29,6 +29,8 @@ use asp_core::wire::control::StallReport;
 use asp_transport::Connection;
 use tokio::sync::mpsc;
 
+use crate::clipboard::link::ClipboardLink;
+use crate::clipboard::pump::ClipboardPump;
 use crate::clock::Clock;
 use crate::mailbox::Mailbox;
 use crate::source::{FrameSource, InputInjector};
@@ -55,6 +57,8 @@ pub struct ServerConfig {
     pub display_deadline: Duration,
     /// Encoder threads (0: one less than the cores, at most 4).
     pub encoder_threads: u32,
+    /// What the clipboard lets through, enforced here whatever the client claims.
+    pub clipboard: crate::clipboard::ClipboardPolicy,
 }
 
 impl Default for ServerConfig {
@@ -69,6 +73,7 @@ impl Default for ServerConfig {
             scene: None,
             display_deadline: Duration::from_millis(200),
             encoder_threads: 0,
+            clipboard: crate::clipboard::ClipboardPolicy::default(),
         }
     }
 }
@@ -142,6 +147,10 @@ pub struct ServerStats {
     pub cursor_states_sent: u64,
     /// Why the source's pointer is not followed, when it has one that cannot be.
     pub cursor_unavailable: Option<String>,
+    /// The clipboard channel's counters (copies each way, refusals by the policy).
+    pub clipboard: crate::clipboard::ClipboardStats,
+    /// Why the local clipboard is not (or no longer) watched.
+    pub clipboard_unavailable: Option<String>,
 }
 
 /// Wakes the capture thread when an input event has been applied.
@@ -214,6 +223,7 @@ pub struct ServerSession {
     alarms: mpsc::UnboundedReceiver<StallAlarm>,
     threads: Vec<std::thread::JoinHandle<()>>,
     task: tokio::task::JoinHandle<()>,
+    clipboard_events: mpsc::Sender<crate::clipboard::pump::LocalEvent>,
 }
 
 impl ServerSession {
@@ -265,6 +275,17 @@ impl ServerSession {
             }
             None => None,
         };
+        let (clipboard, clipboard_events) =
+            ClipboardPump::open(&connection, ClipboardLink::server(config.clipboard.clone()))
+                .await
+                .map_err(|_| ServerError::Ended)?;
+        let local_clipboard = match source.clipboard() {
+            Ok(local) => local,
+            Err(e) => {
+                shared.stats().clipboard_unavailable = Some(e.to_string());
+                None
+            }
+        };
         let mailbox = Arc::new(Mailbox::new());
         let (encoded_tx, encoded_rx) = mpsc::channel(8);
         let (alarm_tx, alarms) = mpsc::unbounded_channel();
@@ -273,6 +294,10 @@ impl ServerSession {
         let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
             std::thread::Builder::new().name(name.to_owned()).spawn(f).map_err(|e| ServerError::Config(e.to_string()))
         };
+        if let Some(local) = local_clipboard {
+            let events = clipboard_events.clone();
+            threads.push(spawn("asp-clipboard", Box::new(move || crate::clipboard::pump::worker(local, &events)))?);
+        }
         {
             let (shared, mailbox, rate) = (shared.clone(), mailbox.clone(), config.frame_rate);
             threads.push(spawn("asp-capture", Box::new(move || capture::run(source, &mailbox, &shared, rate)))?);
@@ -296,14 +321,30 @@ impl ServerSession {
         };
         let task = tokio::spawn(session::run(
             connection,
-            session::Outputs { display, cursor: cursor_channels },
+            session::Outputs { display, cursor: cursor_channels, clipboard },
             encoded_rx,
             input_tx,
             alarm_tx,
             shared.clone(),
             config.display_deadline,
         ));
-        Ok(ServerSession { shared, alarms, threads, task })
+        Ok(ServerSession { shared, alarms, threads, task, clipboard_events })
+    }
+
+    /// Shares `clipboard` with the client (within [`ServerConfig::clipboard`]), instead of or
+    /// besides the source's own: copies made on it go to the client, the client's copies are
+    /// set on it. Its worker thread ends with the session.
+    ///
+    /// # Errors
+    /// [`ServerError::Config`] when the thread cannot start.
+    pub fn attach_clipboard(&mut self, clipboard: Box<dyn crate::clipboard::Clipboard>) -> Result<(), ServerError> {
+        let events = self.clipboard_events.clone();
+        let worker = std::thread::Builder::new()
+            .name("asp-clipboard".into())
+            .spawn(move || crate::clipboard::pump::worker(clipboard, &events))
+            .map_err(|e| ServerError::Config(e.to_string()))?;
+        self.threads.push(worker);
+        Ok(())
     }
 
     /// A snapshot of the counters.

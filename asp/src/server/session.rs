@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use super::cursor::CursorOut;
 use super::encode::Outgoing;
 use super::{Shared, StallAlarm};
+use crate::clipboard::pump::ClipboardPump;
 use crate::proto::input::{InputEvent, InputMessage};
 use crate::source::InputInjector;
 
@@ -38,6 +39,7 @@ pub(super) struct CursorChannels {
 pub(super) struct Outputs {
     pub(super) display: ChannelId,
     pub(super) cursor: Option<CursorChannels>,
+    pub(super) clipboard: ClipboardPump,
 }
 
 /// Runs until the client goes away or the pipeline is stopped; then closes the session.
@@ -50,10 +52,11 @@ pub(super) async fn run(
     shared: Arc<Shared>,
     deadline: Duration,
 ) {
-    let Outputs { display, mut cursor } = outputs;
+    let Outputs { display, mut cursor, mut clipboard } = outputs;
     let mut input_channels: Vec<ChannelId> = Vec::new();
     let mut encoder_open = true;
     loop {
+        let (clipboard_ready, clipboard_retry) = (clipboard.ready(), clipboard.retry_at());
         tokio::select! {
             Some(message) = async { cursor.as_mut()?.messages.recv().await } => {
                 let Some(channels) = &cursor else { continue };
@@ -76,8 +79,26 @@ pub(super) async fn run(
                 }
                 None => encoder_open = false,
             },
+            Some(local) = clipboard.next_local() => {
+                clipboard.on_local(local);
+                note_clipboard(&shared, &clipboard);
+            },
+            () = async {}, if clipboard_ready => {
+                if clipboard.pump(&connection).await.is_err() {
+                    break;
+                }
+            },
+            () = tokio::time::sleep_until(clipboard_retry.unwrap_or_else(tokio::time::Instant::now)),
+                if clipboard_retry.is_some() => clipboard.retry(),
             event = connection.next_event() => match event {
                 Some(Event::ChannelOpened { id, config }) if config.kind == ChannelKind::Input => input_channels.push(id),
+                Some(Event::ChannelOpened { id, config }) if config.kind == ChannelKind::Clipboard => {
+                    clipboard.on_opened(id, &config);
+                }
+                Some(Event::Message { channel, data, .. }) if clipboard.owns(channel) => {
+                    clipboard.on_message(&data, &connection).await;
+                    note_clipboard(&shared, &clipboard);
+                }
                 Some(Event::Message { channel, data, .. }) if input_channels.contains(&channel) => {
                     match InputMessage::decode(&data) {
                         Ok(m) => {
@@ -99,6 +120,14 @@ pub(super) async fn run(
     }
     shared.stop.store(true, Ordering::Relaxed);
     connection.close_and_wait(asp_core::CloseCode::USER, "server stopped", Duration::from_secs(1)).await;
+}
+
+fn note_clipboard(shared: &Shared, clipboard: &ClipboardPump) {
+    let mut stats = shared.stats();
+    stats.clipboard.clone_from(clipboard.stats());
+    if clipboard.failure.is_some() {
+        stats.clipboard_unavailable.clone_from(&clipboard.failure);
+    }
 }
 
 fn on_control(

@@ -71,6 +71,17 @@ pub trait FrameSource: Send {
     fn cursor(&mut self) -> Result<Option<Box<dyn crate::cursor::CursorSource>>, crate::cursor::CursorError> {
         Ok(None)
     }
+
+    /// The clipboard of the same desktop, shared with the client within the server's policy,
+    /// or `None` when the source has none. Called once, before the first capture.
+    ///
+    /// # Errors
+    /// [`ClipboardError`](crate::clipboard::ClipboardError) when it has one that cannot be
+    /// watched; the server goes on without and says so in
+    /// [`ServerStats::clipboard_unavailable`](crate::server::ServerStats::clipboard_unavailable).
+    fn clipboard(&mut self) -> Result<Option<Box<dyn crate::clipboard::Clipboard>>, crate::clipboard::ClipboardError> {
+        Ok(None)
+    }
 }
 
 /// Why an input event could not be applied.
