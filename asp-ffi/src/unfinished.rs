@@ -1,6 +1,7 @@
-//! The channels the interface already names but the SDK does not carry yet (audio,
-//! clipboard: the issue "The remaining virtual channels end to end"). Every entry point that
-//! would use them fails with these errors rather than accepting a callback it never calls.
+//! What the interface already names but the bindings do not carry yet: audio (no channel yet)
+//! and the clipboard (the channel exists in `asp`, the bindings do not reach it yet). Every
+//! entry point that would use them fails with these errors rather than accepting a callback
+//! it never calls.
 
 use crate::error::AspError;
 
@@ -9,5 +10,5 @@ pub(crate) fn audio() -> AspError {
 }
 
 pub(crate) fn clipboard() -> AspError {
-    AspError::Unsupported { reason: "the clipboard channel is not implemented yet".into() }
+    AspError::Unsupported { reason: "the clipboard is not available through the bindings yet".into() }
 }
