@@ -10,6 +10,7 @@
 //! window and sends its keyboard and mouse; the `asp` binary wraps it all (`asp demo`, `serve`,
 //! `connect`, `bench`).
 
+pub mod audio;
 pub mod baseline;
 pub mod bench;
 pub mod client;
