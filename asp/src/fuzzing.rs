@@ -75,6 +75,59 @@ pub fn cursor_messages(data: &[u8]) {
     }
 }
 
+/// Audio packets and the receiver's jitter buffer they feed. The input is a sequence of
+/// events, each a header byte: top bit set, a playout tick (the low 7 bits: ms since the last
+/// tick); clear, a message arriving now, its length the low 7 bits (127: the rest of the input,
+/// to reach the size limit) followed by its bytes. Whatever decodes must encode back to the
+/// same bytes and goes into one [`JitterBuffer`](crate::audio::JitterBuffer), which must stay
+/// within its bounds and play frames in sequence order whatever it is fed.
+///
+/// # Panics
+/// On a round-trip mismatch, a buffer over its bounds, or frames played out of order: bugs
+/// to find.
+pub fn audio_packets(data: &[u8]) {
+    use crate::audio::jitter::{JitterBuffer, JitterConfig, PacketInfo, Playout};
+    use crate::proto::audio::AudioPacket;
+
+    let config = JitterConfig::default();
+    let mut buffer = JitterBuffer::new(config).expect("the default configuration is valid");
+    let mut now = 0u64;
+    // The last frame played or concealed, and the resync count then.
+    let mut last: Option<(u32, u64)> = None;
+    let mut rest = data;
+    while let Some((&header, tail)) = rest.split_first() {
+        if header & 0x80 != 0 {
+            now += u64::from(header & 0x7f) * 1000;
+            rest = tail;
+            let before = buffer.stats();
+            let seq = match buffer.pop(now) {
+                Playout::Frame { seq, .. } | Playout::Missing { seq, .. } => seq,
+                Playout::Waiting | Playout::Stretch => continue,
+            };
+            let after = buffer.stats();
+            if let Some((previous, _)) = last.filter(|&(_, resyncs)| resyncs == after.resyncs) {
+                let step = seq.wrapping_sub(previous);
+                let skipped = after.skipped - before.skipped;
+                assert_eq!(u64::from(step), 1 + skipped, "frames play in order, one per tick: {previous} then {seq}");
+            }
+            last = Some((seq, after.resyncs));
+        } else {
+            let len = if header == 0x7f { tail.len() } else { usize::from(header).min(tail.len()) };
+            let (message, next) = tail.split_at(len);
+            rest = next;
+            let Ok(packet) = AudioPacket::decode(Bytes::copy_from_slice(message)) else { continue };
+            let again = packet.encode().expect("a decoded packet encodes");
+            assert_eq!(&again[..], message, "audio packet round trip");
+            let info = PacketInfo { seq: packet.seq, capture_us: packet.capture_us, resume: packet.resume };
+            let _ = buffer.insert(info, packet.payload, now);
+        }
+        let stats = buffer.stats();
+        assert!(stats.buffered <= config.capacity && stats.max_buffered <= config.capacity, "{stats:?}");
+        assert!((config.min_delay_us..=config.max_delay_us).contains(&stats.target_us), "{stats:?}");
+        assert!(stats.played <= stats.received, "{stats:?}");
+    }
+}
+
 /// Clipboard channel messages, as the server's end of the link receives them: the input is a
 /// sequence of `[u16 big-endian length][message]`. Whatever decodes must survive the round
 /// trip; everything goes through one server-side link with a small size limit, which must
