@@ -5,8 +5,9 @@ set -euo pipefail
 
 # iproute2 and nftables: transport tests build network namespaces and drop UDP in them.
 # xvfb, xterm, x11-utils: the X11 capture and injection tests run on a private Xvfb.
+# xclip: the peer of the X11 clipboard tests.
 # libx11-6 ... libxkbcommon-x11-0: what the viewer window (winit, softbuffer) loads at run time.
-APT_PACKAGES=(build-essential pkg-config git ca-certificates iproute2 nftables xvfb xterm x11-utils
+APT_PACKAGES=(build-essential pkg-config git ca-certificates iproute2 nftables xvfb xterm xclip x11-utils
   libx11-6 libx11-xcb1 libxcb1 libxcursor1 libxi6 libxkbcommon-x11-0)
 
 missing=()

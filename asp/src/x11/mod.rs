@@ -26,12 +26,14 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 mod capture;
+mod clipboard;
 mod cursor;
 mod inject;
 mod keymap;
 mod shm;
 
 pub use capture::X11Capture;
+pub use clipboard::{ClipboardTransferError, X11Clipboard, X11ClipboardOptions, X11ClipboardStats};
 pub use cursor::X11Cursor;
 pub use inject::{MAX_WHEEL_STEPS, XTestInjector};
 
