@@ -107,7 +107,7 @@ pub enum HostEvent {
         /// The host's number for it.
         client: u64,
         /// Its pipeline's final figures.
-        stats: ServerStats,
+        stats: Box<ServerStats>,
     },
 }
 
@@ -391,7 +391,7 @@ async fn watch_session(
     }
     let stats = session.stop().await;
     shared.update(client, stats.clone(), false);
-    shared.emit(HostEvent::Left { client, stats });
+    shared.emit(HostEvent::Left { client, stats: Box::new(stats) });
 }
 
 /// A server's keys: its certificate and private key, and the secret its tokens are signed

@@ -1,8 +1,7 @@
 //! The packet on an audio channel (unreliable: one packet per message, lost ones are
 //! concealed by the receiver, see [`crate::audio`]).
 //!
-//! 21 bytes, big-endian, then one Opus packet (RFC 6716), specified in docs/audio-section.md
-//! (to become a section of docs/PROTOCOL.md §11):
+//! 21 bytes, big-endian, then one Opus packet (RFC 6716), specified in docs/PROTOCOL.md §11.6:
 //!
 //! ```text
 //! 0  version (1)          1  codec (1 Opus)
