@@ -191,6 +191,13 @@ impl FrameSource for X11Capture {
         Ok(Captured { image, input_applied })
     }
 
+    /// The display's CLIPBOARD selection.
+    fn clipboard(&mut self) -> Result<Option<Box<dyn crate::clipboard::Clipboard>>, crate::clipboard::ClipboardError> {
+        let clipboard = super::X11Clipboard::open(self.display.as_deref())
+            .map_err(|e| crate::clipboard::ClipboardError(e.to_string()))?;
+        Ok(Some(Box::new(clipboard)))
+    }
+
     /// The pointer through XFixes.
     fn cursor(&mut self) -> Result<Option<Box<dyn crate::cursor::CursorSource>>, crate::cursor::CursorError> {
         let cursor = super::X11Cursor::open(self.display.as_deref(), self.origin)
