@@ -1,47 +1,6 @@
-//! The CLIPBOARD selection of an X display as a [`Clipboard`], through x11rb on a connection of
-//! its own.
-//!
-//! [`X11Clipboard::open`] makes a hidden (never mapped) 1x1 input-only window and two threads:
-//! one waits for the connection's events, the other owns the selection state and answers them.
-//! [`poll`](Clipboard::poll) and [`set`](Clipboard::set) only talk to that thread, so neither
-//! ever waits on another client; `set` waits for the X server alone (at most 2 s).
-//!
-//! **Reading.** XFixes tells when another client takes CLIPBOARD. The clipboard then asks the
-//! owner for `TARGETS` and converts the best of `image/png` ([`ClipboardContent::Png`]),
-//! `text/uri-list` ([`ClipboardContent::Files`]), `UTF8_STRING`, `text/plain;charset=utf-8`
-//! and Latin-1 `STRING` ([`ClipboardContent::Text`]), falling back to the next one the owner
-//! offered if it refuses; an owner that does not answer `TARGETS` is asked for `UTF8_STRING`
-//! and then `STRING`. Data comes in one property or by INCR, up to the size limit of
-//! [`X11ClipboardOptions::max_size`] (16 MiB unless set): a larger copy is dropped as soon as
-//! its size shows, before it is read. Read copies wait for `poll`, the newest 8 of them. What was on the clipboard before `open` is not reported, and
-//! neither is anything this clipboard `set` itself (its own ownership is recognised by window).
-//!
-//! **Serving.** `set` takes ownership with a timestamp from the server (a zero-length property
-//! append, as ICCCM asks; never `CurrentTime`) and answers `TARGETS`, `TIMESTAMP`, `MULTIPLE`
-//! and the content's targets: text as `UTF8_STRING`, `STRING` (Latin-1, `?` for what Latin-1
-//! lacks), `TEXT` (as `UTF8_STRING`) and `text/plain;charset=utf-8`; a PNG as `image/png`;
-//! files as `text/uri-list`. Anything else, and requests timed before the ownership, are
-//! refused. Content of any size is served: up to 262 116 bytes (what one request carries
-//! without BIG-REQUESTS; less where the server takes smaller requests) in one property, larger by INCR in chunks of that size (the INCR
-//! size field is 32-bit: past 4 GiB it only says "at least"). Within `MULTIPLE`, only what
-//! fits one property is converted; larger pairs are refused (`None`) one by one.
-//!
-//! **Peers.** Every wait on another client is bounded by [`X11ClipboardOptions::peer_timeout`]
-//! (2 s unless set): an owner that stops answering, a requestor that stops reading an INCR
-//! transfer. Such failures never reach `poll` (the clipboard still works); they are counted in
-//! [`X11Clipboard::stats`], with the last one kept. `poll` and `set` fail only when the
-//! connection to the X server is gone.
-//!
-//! ```no_run
-//! use asp::clipboard::{Clipboard, ClipboardContent};
-//!
-//! let mut clipboard = asp::x11::X11Clipboard::open(None)?; // $DISPLAY
-//! clipboard.set(ClipboardContent::Text("from the peer".into()))?;
-//! if let Some(copy) = clipboard.poll()? {
-//!     println!("copied here: {} bytes of {:?}", copy.len(), copy.format());
-//! }
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! The CLIPBOARD selection of an X display ([`X11Clipboard`]): an event thread, a worker thread
+//! that holds the state ([`read`]: another client's copy; [`serve`]: ours), and the pure
+//! rules of the targets ([`format`](mod@format)).
 
 use std::collections::VecDeque;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
@@ -69,7 +28,7 @@ mod serve;
 
 use format::Target;
 use read::Reader;
-use serve::Owner;
+use serve::{Answer, Owner};
 
 /// The most read copies kept for [`poll`](Clipboard::poll); older ones are dropped (and
 /// counted in [`X11ClipboardStats::copies_dropped`]).
@@ -196,6 +155,8 @@ pub enum ClipboardTransferError {
 pub struct X11ClipboardStats {
     /// Copies by other clients read and queued for [`poll`](Clipboard::poll).
     pub copies_read: u64,
+    /// Of those, the copies that came by INCR.
+    pub incr_reads: u64,
     /// Copies by other clients that could not be read.
     pub copies_failed: u64,
     /// Copies read but dropped unpolled (more than 8 waiting).
@@ -203,6 +164,8 @@ pub struct X11ClipboardStats {
     /// Requests for what this clipboard set that were answered with data (an INCR transfer
     /// counts once, when it starts).
     pub requests_served: u64,
+    /// Of those, the ones answered by INCR.
+    pub incr_sends: u64,
     /// Requests refused: a target not served, a request timed before the ownership, or none
     /// held.
     pub requests_refused: u64,
@@ -212,7 +175,53 @@ pub struct X11ClipboardStats {
     pub last_failure: Option<ClipboardTransferError>,
 }
 
-/// The CLIPBOARD selection of one X display. See the [module documentation](self).
+/// The CLIPBOARD selection of one X display, as a [`Clipboard`], through x11rb on a
+/// connection of its own.
+///
+/// [`open`](Self::open) makes a hidden (never mapped) 1x1 input-only window and two threads: one
+/// waits for the connection's events, the other owns the selection state and answers them.
+/// [`poll`](Clipboard::poll) and [`set`](Clipboard::set) only talk to that thread, so neither
+/// ever waits on another client; `set` waits for the X server alone (at most 2 s).
+///
+/// **Reading.** XFixes tells when another client takes CLIPBOARD. The clipboard then asks the
+/// owner for `TARGETS` and converts the best of `image/png` ([`ClipboardContent::Png`]),
+/// `text/uri-list` ([`ClipboardContent::Files`]: one URI a line, `#` comments and empty lines
+/// skipped), `UTF8_STRING`, `text/plain;charset=utf-8` and Latin-1 `STRING`
+/// ([`ClipboardContent::Text`]), falling back to the next one the owner offered if it refuses;
+/// an owner that does not answer `TARGETS` is asked for `UTF8_STRING` and then `STRING`. Data
+/// comes in one property or by INCR, up to the size limit of [`X11ClipboardOptions::max_size`]
+/// (16 MiB unless set): a larger copy is dropped as soon as its size shows, before it is read.
+/// Read copies wait for `poll`, the newest 8 of them. What was on the clipboard before `open` is
+/// not reported, and neither is anything this clipboard `set` itself (its own ownership is
+/// recognised by its window); a read still under way when `set` takes CLIPBOARD is dropped.
+///
+/// **Serving.** `set` takes ownership with a timestamp from the server (a zero-length property
+/// append, as ICCCM asks; never `CurrentTime`) and answers `TARGETS`, `TIMESTAMP`, `MULTIPLE`
+/// and the content's targets: text as `UTF8_STRING`, `STRING` (Latin-1, `?` for what Latin-1
+/// lacks), `TEXT` (as `UTF8_STRING`) and `text/plain;charset=utf-8`; a PNG as `image/png`;
+/// files as `text/uri-list` (CR LF after each URI). Anything else, and requests timed before the
+/// ownership, are refused. Content of any size is served: up to 262 116 bytes (what one request
+/// carries without BIG-REQUESTS; less where the server takes smaller requests) in one property,
+/// larger by INCR in chunks of that size (INCR's size field is 32-bit: past 4 GiB it only says
+/// "at least"). Within `MULTIPLE`, only what fits one property is converted; larger pairs are
+/// refused (`None`) one by one.
+///
+/// **Peers.** Every wait on another client is bounded by [`X11ClipboardOptions::peer_timeout`]
+/// (2 s unless set): an owner that stops answering, a requestor that stops reading an INCR
+/// transfer. Such failures never reach `poll` (the clipboard goes on working); they are counted
+/// in [`stats`](Self::stats), with the last one kept. `poll` and `set` fail only when the
+/// connection to the X server is gone.
+///
+/// ```no_run
+/// use asp::clipboard::{Clipboard, ClipboardContent};
+///
+/// let mut clipboard = asp::x11::X11Clipboard::open(None)?; // $DISPLAY
+/// clipboard.set(ClipboardContent::Text("from the peer".into()))?;
+/// if let Some(copy) = clipboard.poll()? {
+///     println!("copied here: {} bytes of {:?}", copy.len(), copy.format());
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct X11Clipboard {
     input: Sender<Input>,
@@ -543,14 +552,25 @@ impl Worker {
                     if ev.state == Property::NEW_VALUE { self.owner.on_timestamp(cx, ev.time) } else { Ok(()) }
                 } else {
                     let step = self.reader.on_property_notify(cx, &ev, now);
+                    if matches!(step, Ok(Some(_))) {
+                        // Only the last chunk of INCR finishes a read here.
+                        self.lock().stats.incr_reads += 1;
+                    }
                     self.read_outcome(step)
                 }
             }
             Event::PropertyNotify(ev) => self.owner.on_requestor_property(cx, &ev, now),
             Event::SelectionRequest(ev) => {
-                let served = self.owner.on_selection_request(cx, &ev, now)?;
-                let mut shared = self.lock();
-                *if served { &mut shared.stats.requests_served } else { &mut shared.stats.requests_refused } += 1;
+                let answer = self.owner.on_selection_request(cx, &ev, now)?;
+                let stats = &mut self.lock().stats;
+                match answer {
+                    Answer::Refused => stats.requests_refused += 1,
+                    Answer::Served => stats.requests_served += 1,
+                    Answer::Incr => {
+                        stats.requests_served += 1;
+                        stats.incr_sends += 1;
+                    }
+                }
                 Ok(())
             }
             Event::SelectionClear(ev) if ev.selection == atoms.CLIPBOARD => {

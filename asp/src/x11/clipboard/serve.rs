@@ -18,6 +18,17 @@ use super::format::{self, CURRENT_TIME, Target};
 use super::{Broken, ClipboardTransferError, Ctx, Failure, MAX_ATOM_LIST, SERVER_TIMEOUT, X11Error};
 use crate::clipboard::ClipboardContent;
 
+/// How a `SelectionRequest` was answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Answer {
+    /// With property `None`.
+    Refused,
+    /// With the data in the property.
+    Served,
+    /// With an INCR transfer, now under way.
+    Incr,
+}
+
 /// What this clipboard serves, and the `set`s waiting for a timestamp.
 pub(super) struct Owner {
     owned: Option<Owned>,
@@ -108,18 +119,18 @@ impl Owner {
         }
     }
 
-    /// Answers a `SelectionRequest`; whether it was served.
+    /// Answers a `SelectionRequest`.
     pub(super) fn on_selection_request(
         &mut self,
         cx: &Ctx,
         ev: &SelectionRequestEvent,
         now: Instant,
-    ) -> Result<bool, Broken> {
+    ) -> Result<Answer, Broken> {
         // ICCCM: a requestor giving no property is obsolete; use the target's name.
         let property = if ev.property == x11rb::NONE { ev.target } else { ev.property };
-        let served = match self.answer(cx, ev, property, now) {
-            Ok(served) => served,
-            Err(Failure::Transfer(_)) => false,
+        let answer = match self.answer(cx, ev, property, now) {
+            Ok(answer) => answer,
+            Err(Failure::Transfer(_)) => Answer::Refused,
             Err(Failure::Broken(broken)) => return Err(broken),
         };
         let notify = SelectionNotifyEvent {
@@ -129,36 +140,42 @@ impl Owner {
             requestor: ev.requestor,
             selection: ev.selection,
             target: ev.target,
-            property: if served { property } else { x11rb::NONE },
+            property: if answer == Answer::Refused { x11rb::NONE } else { property },
         };
         // The requestor may be gone already: its errors are nobody's business.
         cx.conn.send_event(false, ev.requestor, EventMask::NO_EVENT, notify)?.ignore_error();
-        Ok(served)
+        Ok(answer)
     }
 
-    fn answer(&mut self, cx: &Ctx, ev: &SelectionRequestEvent, property: Atom, now: Instant) -> Result<bool, Failure> {
-        let Some(owned) = &self.owned else { return Ok(false) };
+    fn answer(
+        &mut self,
+        cx: &Ctx,
+        ev: &SelectionRequestEvent,
+        property: Atom,
+        now: Instant,
+    ) -> Result<Answer, Failure> {
+        let Some(owned) = &self.owned else { return Ok(Answer::Refused) };
         let in_time = ev.time == CURRENT_TIME || format::at_or_after(ev.time, owned.time);
         if ev.selection != cx.atoms.CLIPBOARD || ev.owner != cx.window || !in_time {
-            return Ok(false);
+            return Ok(Answer::Refused);
         }
         if ev.target != cx.atoms.MULTIPLE {
             return self.convert(cx, ev.requestor, ev.target, property, true, now);
         }
         if ev.property == x11rb::NONE {
-            return Ok(false);
+            return Ok(Answer::Refused);
         }
         // MULTIPLE: the property holds (target, property) pairs; each pair not converted gets
         // its property replaced by None. INCR is not used within it.
         let reply =
             cx.conn.get_property(false, ev.requestor, property, AtomEnum::ANY, 0, 2 * MAX_ATOM_LIST)?.reply()?;
-        let Some(atoms) = reply.value32() else { return Ok(false) };
+        let Some(atoms) = reply.value32() else { return Ok(Answer::Refused) };
         let mut pairs: Vec<Atom> = atoms.collect();
         pairs.truncate(pairs.len() & !1);
         for pair in pairs.chunks_exact_mut(2) {
             let converted = pair[1] != x11rb::NONE
                 && pair[0] != cx.atoms.MULTIPLE
-                && self.convert(cx, ev.requestor, pair[0], pair[1], false, now)?;
+                && self.convert(cx, ev.requestor, pair[0], pair[1], false, now)? == Answer::Served;
             if !converted {
                 pair[1] = x11rb::NONE;
             }
@@ -166,11 +183,11 @@ impl Owner {
         cx.conn
             .change_property32(PropMode::REPLACE, ev.requestor, property, cx.atoms.ATOM_PAIR, &pairs)?
             .ignore_error();
-        Ok(true)
+        Ok(Answer::Served)
     }
 
-    /// Writes `target` to the requestor's `property`: whether it could (a target not served,
-    /// or too large without `incr`, cannot).
+    /// Writes `target` to the requestor's `property`, or starts an INCR transfer of it when
+    /// `incr` allows (a target not served, or one too large without `incr`, is refused).
     fn convert(
         &mut self,
         cx: &Ctx,
@@ -179,21 +196,21 @@ impl Owner {
         property: Atom,
         incr: bool,
         now: Instant,
-    ) -> Result<bool, Failure> {
-        let Some(owned) = self.owned.as_mut() else { return Ok(false) };
+    ) -> Result<Answer, Failure> {
+        let Some(owned) = self.owned.as_mut() else { return Ok(Answer::Refused) };
         let conn = &cx.conn;
         if target == cx.atoms.TARGETS {
             let fixed = [cx.atoms.TARGETS, cx.atoms.TIMESTAMP, cx.atoms.MULTIPLE];
             let atoms: Vec<Atom> = fixed.into_iter().chain(owned.targets.iter().map(|&t| cx.atom(t))).collect();
             conn.change_property32(PropMode::REPLACE, requestor, property, AtomEnum::ATOM, &atoms)?.ignore_error();
-            return Ok(true);
+            return Ok(Answer::Served);
         }
         if target == cx.atoms.TIMESTAMP {
             let time = [owned.time];
             conn.change_property32(PropMode::REPLACE, requestor, property, AtomEnum::INTEGER, &time)?.ignore_error();
-            return Ok(true);
+            return Ok(Answer::Served);
         }
-        let Some(target) = cx.target(target).filter(|t| owned.targets.contains(t)) else { return Ok(false) };
+        let Some(target) = cx.target(target).filter(|t| owned.targets.contains(t)) else { return Ok(Answer::Refused) };
         let (type_, data) = match target {
             Target::Latin1String => {
                 let text = String::from_utf8_lossy(&owned.bytes);
@@ -205,10 +222,10 @@ impl Owner {
         };
         if data.len() <= cx.chunk {
             conn.change_property8(PropMode::REPLACE, requestor, property, type_, &data)?.ignore_error();
-            return Ok(true);
+            return Ok(Answer::Served);
         }
         if !incr {
-            return Ok(false);
+            return Ok(Answer::Refused);
         }
         // INCR: the size (a lower bound past 4 GiB), then a chunk after each deletion of the
         // property by the requestor, whose PropertyNotify events we select.
@@ -218,7 +235,7 @@ impl Owner {
         conn.change_property32(PropMode::REPLACE, requestor, property, cx.atoms.INCR, &size)?.ignore_error();
         self.sends.retain(|s| (s.requestor, s.property) != (requestor, property));
         self.sends.push(IncrSend { requestor, property, type_, data, offset: 0, deadline: now + cx.peer_timeout });
-        Ok(true)
+        Ok(Answer::Incr)
     }
 
     /// A property of another client's window changed: when an INCR requestor deleted what was
