@@ -1,7 +1,8 @@
 //! The X11 CLIPBOARD on a private Xvfb, with the real `xclip` as the other client: text, PNG
 //! images and file lists both ways, byte-exact; 2 MiB copies by INCR both ways; our own copies
 //! never polled back; oversized copies, a silent owner and a stalled INCR reader dropped and
-//! counted, each within its bound; `MULTIPLE` from a hand-made requestor.
+//! counted, each within its bound; `MULTIPLE` from a hand-made requestor; a lost display is an
+//! error of `poll` and `set`, not a hang.
 #![cfg(all(target_os = "linux", feature = "x11"))]
 // Deadlines for real processes and the timings printed need the wall clock.
 #![allow(clippy::disallowed_methods)]
@@ -320,6 +321,19 @@ fn multiple_converts_each_pair() {
     let text = client.conn.get_property(false, client.window, p1, AtomEnum::ANY, 0, 100).unwrap().reply().unwrap();
     assert_eq!((text.type_, text.value.as_slice()), (utf8, b"many at once".as_slice()));
     assert!(client.get32(p3).contains(&utf8));
+}
+
+#[test]
+fn a_lost_display_is_an_error() {
+    let xvfb = Xvfb::start_with(320, 240, 24);
+    let mut clipboard = X11Clipboard::open(Some(xvfb.display())).unwrap();
+    clipboard.set(ClipboardContent::Text("before".into())).unwrap();
+    drop(xvfb);
+    let error = wait_until(TIMEOUT, "poll to fail", || clipboard.poll().err());
+    let started = Instant::now();
+    let refused = clipboard.set(ClipboardContent::Text("after".into()));
+    assert!(refused.is_err() && started.elapsed() < Duration::from_secs(1), "{refused:?}");
+    eprintln!("after the display went: {error}");
 }
 
 /// Text of `bytes` bytes: numbered lines (so a misplaced chunk shows), with multi-byte
