@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 
+use asp::audio::quality::{align, snr_db};
 use asp::audio::{
     AudioReceiver, AudioSender, AudioSink, AudioSource, FRAME_SAMPLES, FRAME_US, MemorySink, OpusConfig,
     ReceiverConfig, ReceiverStats, SenderOutput, TickOutcome, ToneSource, WavSink, WavSource,
@@ -191,36 +192,6 @@ fn reference(signal: Signal, frames: u64) -> Vec<i16> {
         out.extend(frame.chunks_exact(2).map(|s| s[0]));
     }
     out
-}
-
-/// The lag (in samples, 0..=max_lag) at which `received` best matches `reference`, by
-/// normalised cross-correlation over a 100 ms stretch that starts `from` samples in.
-fn align(reference: &[i16], received: &[i16], from: usize, max_lag: usize) -> usize {
-    let window = 4800;
-    let r = &reference[from..from + window];
-    let energy_r: f64 = r.iter().map(|&x| f64::from(x).powi(2)).sum();
-    (0..=max_lag)
-        .max_by(|&a, &b| {
-            let score = |lag: usize| {
-                let s = &received[from + lag..from + lag + window];
-                let dot: f64 = r.iter().zip(s).map(|(&x, &y)| f64::from(x) * f64::from(y)).sum();
-                let energy_s: f64 = s.iter().map(|&y| f64::from(y).powi(2)).sum();
-                dot / (energy_r * energy_s).sqrt().max(1.0)
-            };
-            score(a).total_cmp(&score(b))
-        })
-        .unwrap()
-}
-
-/// SNR in dB of `received` (shifted by `lag`) against `reference`, over `range`.
-fn snr_db(reference: &[i16], received: &[i16], lag: usize, range: std::ops::Range<usize>) -> f64 {
-    let (mut signal, mut noise) = (0.0, 0.0);
-    for i in range {
-        let (x, y) = (f64::from(reference[i]), f64::from(received[i + lag]));
-        signal += x * x;
-        noise += (y - x) * (y - x);
-    }
-    10.0 * (signal / noise.max(1.0)).log10()
 }
 
 /// Aligns the received tone to the source and measures its SNR over all but the first

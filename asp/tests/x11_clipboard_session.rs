@@ -61,7 +61,7 @@ async fn xclip_on_the_server_desktop_and_the_client_clipboard() {
     // Client to server desktop: what xclip pastes there.
     let back = "typed on the thin client";
     client_clip.lock().copy(ClipboardContent::Text(back.into()));
-    let pasted = wait_for("the client's copy in xclip -o", || {
+    wait_for("the client's copy in xclip -o", || {
         let out = Command::new("xclip")
             .args(["-selection", "clipboard", "-o"])
             .env("DISPLAY", xvfb.display())
@@ -70,7 +70,6 @@ async fn xclip_on_the_server_desktop_and_the_client_clipboard() {
         (String::from_utf8_lossy(&out.stdout) == back).then_some(())
     })
     .await;
-    let _ = pasted;
     let (server, client) = pair.stop().await;
     assert_eq!(server.clipboard_unavailable, None);
     assert_eq!((server.clipboard.sent, server.clipboard.received), (1, 1));

@@ -37,8 +37,12 @@
 
 pub mod jitter;
 pub mod pipeline;
+pub mod quality;
 pub mod sink;
 pub mod source;
+pub(crate) mod stream;
+
+pub use stream::AudioStats;
 
 pub use asp_codec::audio::OpusConfig;
 pub use jitter::{JitterBuffer, JitterConfig, JitterStats, Playout};

@@ -171,6 +171,8 @@ pub struct ClientStats {
     pub clipboard: crate::clipboard::ClipboardStats,
     /// Why the local clipboard is not (or no longer) watched.
     pub clipboard_unavailable: Option<String>,
+    /// The server's audio played here and the microphone sent.
+    pub audio: crate::audio::AudioStats,
 }
 
 /// State shared by the session task and the decode thread.
@@ -207,6 +209,8 @@ pub(crate) struct Shared {
     /// Apart from `inner`: a cursor sink runs under this lock, and must not hold up the
     /// decoder.
     pub(crate) cursor: Mutex<cursor::CursorOutput>,
+    /// The audio threads' state: the server's audio played here, the microphone sent.
+    pub(crate) audio: crate::audio::stream::AudioShared,
 }
 
 impl Shared {
@@ -228,6 +232,8 @@ pub struct ClientSession {
     commands: mpsc::UnboundedSender<Command>,
     clipboard_events: mpsc::Sender<crate::clipboard::pump::LocalEvent>,
     clipboard_worker: Option<std::thread::JoinHandle<()>>,
+    audio_tx: mpsc::Sender<bytes::Bytes>,
+    audio_threads: Vec<std::thread::JoinHandle<()>>,
     next_seq: AtomicU64,
     task: tokio::task::JoinHandle<()>,
     decoder: Option<std::thread::JoinHandle<()>>,
@@ -269,6 +275,7 @@ impl ClientSession {
                 waiting_for_keyframe: false,
             }),
             cursor: Mutex::new(cursor::CursorOutput::default()),
+            audio: crate::audio::stream::AudioShared::default(),
         });
         let (frames_tx, frames_rx) = std::sync::mpsc::sync_channel(config.decode_queue);
         let (control_tx, control_rx) = mpsc::unbounded_channel();
@@ -283,20 +290,21 @@ impl ClientSession {
         let link = crate::clipboard::link::ClipboardLink::client(config.clipboard_max_bytes);
         let (clipboard, clipboard_events) =
             crate::clipboard::pump::ClipboardPump::open(&connection, link).await.map_err(|_| ClientError::Ended)?;
-        let task = tokio::spawn(session::run(
-            connection,
-            input,
-            frames_tx,
-            control_rx,
-            commands_rx,
-            clipboard,
-            shared.clone(),
-        ));
+        let microphone = connection
+            .open_channel(asp_core::ChannelConfig::for_kind(asp_core::ChannelKind::Audio))
+            .await
+            .map_err(|_| ClientError::Ended)??;
+        let (audio_tx, audio_out) = mpsc::channel(16);
+        let channels = session::Channels { clipboard, microphone, audio_out };
+        let task =
+            tokio::spawn(session::run(connection, input, frames_tx, control_rx, commands_rx, channels, shared.clone()));
         Ok(ClientSession {
             shared,
             commands,
             clipboard_events,
             clipboard_worker: None,
+            audio_tx,
+            audio_threads: Vec::new(),
             next_seq: AtomicU64::new(1),
             task,
             decoder: Some(decoder),
@@ -338,6 +346,7 @@ impl ClientSession {
         stats.warm_up_end_s = inner.first_ready_us.map_or(0.0, |f| (f + WARM_UP_US) as f64 / 1e6);
         drop(inner);
         stats.cursor = cursor::lock(&self.shared.cursor).stats;
+        stats.audio = self.shared.audio.stats().clone();
         stats
     }
 
@@ -354,6 +363,54 @@ impl ClientSession {
             .spawn(move || crate::clipboard::pump::worker(clipboard, &events))
             .map_err(|e| ClientError::Config(e.to_string()))?;
         self.clipboard_worker = Some(worker);
+        Ok(())
+    }
+
+    /// Plays the server's audio into `sink`: packets through an adaptive jitter buffer, lost
+    /// frames concealed, one 20 ms frame at a time on a thread of its own. Figures in
+    /// [`ClientStats::audio`].
+    ///
+    /// # Errors
+    /// [`ClientError::Config`] when the thread cannot start.
+    pub fn attach_audio_sink(&mut self, sink: Box<dyn crate::audio::AudioSink + Send>) -> Result<(), ClientError> {
+        let (tx, packets) = std::sync::mpsc::channel();
+        *self.shared.audio.incoming.lock().unwrap_or_else(PoisonError::into_inner) = Some(tx);
+        let shared = self.shared.clone();
+        let from_server: crate::audio::stream::Offset = {
+            let shared = self.shared.clone();
+            Box::new(move || shared.lock().clock_sync.offset().map(|(offset, _)| offset))
+        };
+        let player = std::thread::Builder::new()
+            .name("asp-audio-play".into())
+            .spawn(move || {
+                crate::audio::stream::play_loop(sink, &packets, shared.clock, &from_server, &shared.audio);
+            })
+            .map_err(|e| ClientError::Config(e.to_string()))?;
+        self.audio_threads.push(player);
+        Ok(())
+    }
+
+    /// Sends `microphone` to the server, 20 ms frames of Opus, stamped on the server's clock
+    /// (nothing is sent until the clocks are matched, within the first tenth of a second).
+    ///
+    /// # Errors
+    /// [`ClientError::Config`] when the thread cannot start.
+    pub fn attach_microphone(
+        &mut self,
+        microphone: Box<dyn crate::audio::AudioSource + Send>,
+    ) -> Result<(), ClientError> {
+        let (shared, out) = (self.shared.clone(), self.audio_tx.clone());
+        let to_server: crate::audio::stream::Offset = {
+            let shared = self.shared.clone();
+            Box::new(move || shared.lock().clock_sync.offset().map(|(offset, _)| offset))
+        };
+        let sender = std::thread::Builder::new()
+            .name("asp-audio-send".into())
+            .spawn(move || {
+                crate::audio::stream::send_loop(microphone, &out, shared.clock, &to_server, &shared.audio);
+            })
+            .map_err(|e| ClientError::Config(e.to_string()))?;
+        self.audio_threads.push(sender);
         Ok(())
     }
 
@@ -383,6 +440,10 @@ impl ClientSession {
         let _ = (&mut self.task).await;
         if let Some(d) = self.decoder.take() {
             let _ = tokio::task::spawn_blocking(move || d.join()).await;
+        }
+        self.shared.audio.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for t in self.audio_threads.drain(..) {
+            let _ = tokio::task::spawn_blocking(move || t.join()).await;
         }
         self.stats()
     }

@@ -38,6 +38,17 @@ struct Task {
     last_report: (u64, u64),
     cursor: CursorReceiver,
     clipboard: ClipboardPump,
+    /// The client's microphone channel, and the server's audio channels.
+    microphone: ChannelId,
+    server_audio: Vec<ChannelId>,
+}
+
+/// The session's other channels: the clipboard's, and the microphone's with what the sender
+/// thread makes for it.
+pub(super) struct Channels {
+    pub(super) clipboard: ClipboardPump,
+    pub(super) microphone: ChannelId,
+    pub(super) audio_out: mpsc::Receiver<Bytes>,
 }
 
 /// Runs until the server closes, the carrier fails or the application closes.
@@ -47,9 +58,10 @@ pub(super) async fn run(
     frames: SyncSender<Arrived>,
     mut news: mpsc::UnboundedReceiver<DecoderNews>,
     mut commands: mpsc::UnboundedReceiver<Command>,
-    clipboard: ClipboardPump,
+    channels: Channels,
     shared: Arc<Shared>,
 ) {
+    let Channels { clipboard, microphone, mut audio_out } = channels;
     let mut task = Task {
         connection,
         input,
@@ -60,6 +72,8 @@ pub(super) async fn run(
         last_report: (0, 0),
         cursor: CursorReceiver::default(),
         clipboard,
+        microphone,
+        server_audio: Vec::new(),
     };
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -73,6 +87,11 @@ pub(super) async fn run(
                     task.note_clipboard();
                 }
                 Some(e) => task.on_event(e),
+            },
+            Some(packet) = audio_out.recv() => {
+                if task.connection.send(task.microphone, packet, None).await.is_err() {
+                    break;
+                }
             },
             Some(local) = task.clipboard.next_local() => {
                 task.clipboard.on_local(local);
@@ -113,6 +132,10 @@ impl Task {
             Event::ChannelOpened { id, config } if config.kind == ChannelKind::Cursor => self.cursor.add_channel(id),
             Event::ChannelOpened { id, config } if config.kind == ChannelKind::Clipboard => {
                 self.clipboard.on_opened(id, &config);
+            }
+            Event::ChannelOpened { id, config } if config.kind == ChannelKind::Audio => self.server_audio.push(id),
+            Event::Message { channel, data, .. } if self.server_audio.contains(&channel) => {
+                self.shared.audio.deliver(data);
             }
             Event::Message { channel, data, .. } if Some(channel) == self.display => self.on_display(data),
             Event::Message { channel, data, .. } if self.cursor.owns(channel) => {

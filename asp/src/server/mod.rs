@@ -151,6 +151,8 @@ pub struct ServerStats {
     pub clipboard: crate::clipboard::ClipboardStats,
     /// Why the local clipboard is not (or no longer) watched.
     pub clipboard_unavailable: Option<String>,
+    /// The desktop's audio sent and the client's microphone played.
+    pub audio: crate::audio::AudioStats,
 }
 
 /// Wakes the capture thread when an input event has been applied.
@@ -196,6 +198,8 @@ pub(crate) struct Shared {
     pub(crate) target_bps: AtomicU64,
     pub(crate) stats: Mutex<ServerStats>,
     pub(crate) input_bell: Bell,
+    /// The audio threads' state: the desktop's audio sent, the client's microphone played.
+    pub(crate) audio: crate::audio::stream::AudioShared,
 }
 
 impl Shared {
@@ -224,6 +228,7 @@ pub struct ServerSession {
     threads: Vec<std::thread::JoinHandle<()>>,
     task: tokio::task::JoinHandle<()>,
     clipboard_events: mpsc::Sender<crate::clipboard::pump::LocalEvent>,
+    audio_tx: mpsc::Sender<bytes::Bytes>,
 }
 
 impl ServerSession {
@@ -257,6 +262,7 @@ impl ServerSession {
             target_bps: AtomicU64::new(u64::from(config.start_bitrate_bps)),
             stats: Mutex::new(ServerStats::default()),
             input_bell: Bell::default(),
+            audio: crate::audio::stream::AudioShared::default(),
         });
         // The pointer, when the source has one: a reliable channel for shapes, a latest-wins
         // one for where it is.
@@ -286,6 +292,11 @@ impl ServerSession {
                 None
             }
         };
+        let playback = connection
+            .open_channel(asp_core::ChannelConfig::for_kind(asp_core::ChannelKind::Audio))
+            .await
+            .map_err(|_| ServerError::Ended)??;
+        let (audio_tx, audio_out) = mpsc::channel(16);
         let mailbox = Arc::new(Mailbox::new());
         let (encoded_tx, encoded_rx) = mpsc::channel(8);
         let (alarm_tx, alarms) = mpsc::unbounded_channel();
@@ -321,14 +332,14 @@ impl ServerSession {
         };
         let task = tokio::spawn(session::run(
             connection,
-            session::Outputs { display, cursor: cursor_channels, clipboard },
+            session::Outputs { display, cursor: cursor_channels, clipboard, playback, audio_out },
             encoded_rx,
             input_tx,
             alarm_tx,
             shared.clone(),
             config.display_deadline,
         ));
-        Ok(ServerSession { shared, alarms, threads, task, clipboard_events })
+        Ok(ServerSession { shared, alarms, threads, task, clipboard_events, audio_tx })
     }
 
     /// Shares `clipboard` with the client (within [`ServerConfig::clipboard`]), instead of or
@@ -347,10 +358,49 @@ impl ServerSession {
         Ok(())
     }
 
+    /// Sends the desktop's audio from `source` to the client: 20 ms frames of Opus, paced in
+    /// real time on a thread of its own, stamped on this side's clock (the client converts).
+    ///
+    /// # Errors
+    /// [`ServerError::Config`] when the thread cannot start.
+    pub fn attach_audio_source(
+        &mut self,
+        source: Box<dyn crate::audio::AudioSource + Send>,
+    ) -> Result<(), ServerError> {
+        let (shared, out) = (self.shared.clone(), self.audio_tx.clone());
+        let own_clock: crate::audio::stream::Offset = Box::new(|| Some(0));
+        let sender = std::thread::Builder::new()
+            .name("asp-audio-send".into())
+            .spawn(move || crate::audio::stream::send_loop(source, &out, shared.clock, &own_clock, &shared.audio))
+            .map_err(|e| ServerError::Config(e.to_string()))?;
+        self.threads.push(sender);
+        Ok(())
+    }
+
+    /// Plays the client's microphone into `sink` (its packets come stamped on this side's
+    /// clock, so latency is measured here).
+    ///
+    /// # Errors
+    /// [`ServerError::Config`] when the thread cannot start.
+    pub fn attach_audio_sink(&mut self, sink: Box<dyn crate::audio::AudioSink + Send>) -> Result<(), ServerError> {
+        let (tx, packets) = std::sync::mpsc::channel();
+        *self.shared.audio.incoming.lock().unwrap_or_else(PoisonError::into_inner) = Some(tx);
+        let shared = self.shared.clone();
+        let own_clock: crate::audio::stream::Offset = Box::new(|| Some(0));
+        let player = std::thread::Builder::new()
+            .name("asp-audio-play".into())
+            .spawn(move || crate::audio::stream::play_loop(sink, &packets, shared.clock, &own_clock, &shared.audio))
+            .map_err(|e| ServerError::Config(e.to_string()))?;
+        self.threads.push(player);
+        Ok(())
+    }
+
     /// A snapshot of the counters.
     #[must_use]
     pub fn stats(&self) -> ServerStats {
-        self.shared.stats().clone()
+        let mut stats = self.shared.stats().clone();
+        stats.audio = self.shared.audio.stats().clone();
+        stats
     }
 
     /// The next stall alarm; `None` once the session has ended.
@@ -372,6 +422,7 @@ impl ServerSession {
     /// Stops the pipeline, closes the session and waits for the threads.
     pub async fn stop(mut self) -> ServerStats {
         self.shared.stop.store(true, Ordering::Relaxed);
+        self.shared.audio.stop.store(true, Ordering::Relaxed);
         let _ = (&mut self.task).await;
         for t in self.threads.drain(..) {
             let _ = tokio::task::spawn_blocking(move || t.join()).await;
@@ -383,5 +434,6 @@ impl ServerSession {
 impl Drop for ServerSession {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::Relaxed);
+        self.shared.audio.stop.store(true, Ordering::Relaxed);
     }
 }

@@ -40,6 +40,9 @@ pub(super) struct Outputs {
     pub(super) display: ChannelId,
     pub(super) cursor: Option<CursorChannels>,
     pub(super) clipboard: ClipboardPump,
+    /// The desktop's audio: its channel, and what the sender thread makes for it.
+    pub(super) playback: ChannelId,
+    pub(super) audio_out: mpsc::Receiver<bytes::Bytes>,
 }
 
 /// Runs until the client goes away or the pipeline is stopped; then closes the session.
@@ -52,8 +55,9 @@ pub(super) async fn run(
     shared: Arc<Shared>,
     deadline: Duration,
 ) {
-    let Outputs { display, mut cursor, mut clipboard } = outputs;
+    let Outputs { display, mut cursor, mut clipboard, playback, mut audio_out } = outputs;
     let mut input_channels: Vec<ChannelId> = Vec::new();
+    let mut microphones: Vec<ChannelId> = Vec::new();
     let mut encoder_open = true;
     loop {
         let (clipboard_ready, clipboard_retry) = (clipboard.ready(), clipboard.retry_at());
@@ -79,6 +83,11 @@ pub(super) async fn run(
                 }
                 None => encoder_open = false,
             },
+            Some(packet) = audio_out.recv() => {
+                if connection.send(playback, packet, None).await.is_err() {
+                    break;
+                }
+            },
             Some(local) = clipboard.next_local() => {
                 clipboard.on_local(local);
                 note_clipboard(&shared, &clipboard);
@@ -95,6 +104,8 @@ pub(super) async fn run(
                 Some(Event::ChannelOpened { id, config }) if config.kind == ChannelKind::Clipboard => {
                     clipboard.on_opened(id, &config);
                 }
+                Some(Event::ChannelOpened { id, config }) if config.kind == ChannelKind::Audio => microphones.push(id),
+                Some(Event::Message { channel, data, .. }) if microphones.contains(&channel) => shared.audio.deliver(data),
                 Some(Event::Message { channel, data, .. }) if clipboard.owns(channel) => {
                     clipboard.on_message(&data, &connection).await;
                     note_clipboard(&shared, &clipboard);

@@ -1,0 +1,175 @@
+//! Audio inside a session: a sender thread that paces an [`AudioSource`] at 20 ms frames onto
+//! the session's audio channel, and a player thread that takes packets from the peer's audio
+//! channel into an [`AudioReceiver`] and plays one frame per 20 ms into an [`AudioSink`].
+//! Both sides of a session use them: the server's desktop audio to the client, the client's
+//! microphone to the server.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc as std_mpsc;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use super::pipeline::{AudioReceiver, AudioSender, ReceiverConfig, SenderOutput};
+use super::{AudioSink, AudioSource, FRAME_US, OpusConfig};
+use crate::clock::Clock;
+use crate::metrics::LatencySummary;
+use crate::proto::audio::AudioPacket;
+
+/// Counters of one session's audio, both directions.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct AudioStats {
+    /// Packets sent (frames the encoder did not skip as silence).
+    pub packets_sent: u64,
+    /// Frames played from their packet.
+    pub frames_played: u64,
+    /// Frames concealed (lost, late or undecodable).
+    pub frames_concealed: u64,
+    /// Share of the frames due that were concealed, 0..=1.
+    pub concealment_rate: f64,
+    /// Packets refused (malformed, or of another stream).
+    pub packets_rejected: u64,
+    /// Capture to playout, ms, for frames played while the clocks were matched.
+    pub latency: LatencySummary,
+    /// The jitter buffer's target delay now, ms.
+    pub buffer_target_ms: f64,
+    /// Why audio stopped, if it did (a source or sink error).
+    pub error: Option<String>,
+}
+
+/// What the session shares with its audio threads.
+#[derive(Debug, Default)]
+pub(crate) struct AudioShared {
+    pub(crate) stats: Mutex<AudioStats>,
+    /// Where the session task puts the peer's audio packets, once a sink is attached.
+    pub(crate) incoming: Mutex<Option<std_mpsc::Sender<Bytes>>>,
+    pub(crate) stop: AtomicBool,
+}
+
+impl AudioShared {
+    pub(crate) fn stats(&self) -> std::sync::MutexGuard<'_, AudioStats> {
+        self.stats.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Hands a packet from the peer to the player, if one is attached.
+    pub(crate) fn deliver(&self, packet: Bytes) {
+        if let Some(tx) = self.incoming.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+            let _ = tx.send(packet);
+        }
+    }
+}
+
+/// The clock offset to stamp or read capture times with: peer clock minus this side's, µs.
+pub(crate) type Offset = Box<dyn Fn() -> Option<i64> + Send>;
+
+/// Encodes `source` in real time, 20 ms a frame, until it ends or the session stops. Capture
+/// times are stamped on the peer's clock (this side's clock plus `to_peer`); frames captured
+/// before the offset is known are not sent, so that the peer never measures latency against
+/// a guess.
+pub(crate) fn send_loop(
+    source: Box<dyn AudioSource + Send>,
+    out: &mpsc::Sender<Bytes>,
+    clock: Clock,
+    to_peer: &Offset,
+    shared: &AudioShared,
+) {
+    let mut sender = match AudioSender::new(source, OpusConfig::default()) {
+        Ok(s) => s,
+        Err(e) => {
+            shared.stats().error = Some(e.to_string());
+            return;
+        }
+    };
+    let mut next_us = clock.now_us();
+    while !shared.stop.load(Ordering::Relaxed) {
+        let now = clock.now_us();
+        if now < next_us {
+            std::thread::sleep(Duration::from_micros(next_us - now));
+        }
+        next_us += FRAME_US;
+        let offset = to_peer();
+        let capture = clock.now_us().saturating_add_signed(offset.unwrap_or(0));
+        match sender.poll(capture) {
+            Ok(SenderOutput::Packet(packet)) => {
+                if offset.is_none() {
+                    continue;
+                }
+                if out.blocking_send(packet).is_err() {
+                    return;
+                }
+                shared.stats().packets_sent += 1;
+            }
+            Ok(SenderOutput::Silence) => {}
+            Ok(SenderOutput::Ended) => return,
+            Err(e) => {
+                shared.stats().error = Some(e.to_string());
+                return;
+            }
+        }
+    }
+}
+
+/// Plays the peer's packets into `sink`, one frame per 20 ms of this side's clock, until the
+/// session stops. The stream's channel count is the first packet's. `from_peer` gives the
+/// peer's clock minus this side's.
+pub(crate) fn play_loop(
+    sink: Box<dyn AudioSink + Send>,
+    packets: &std_mpsc::Receiver<Bytes>,
+    clock: Clock,
+    from_peer: &Offset,
+    shared: &AudioShared,
+) {
+    let mut sink = Some(sink);
+    let mut receiver: Option<AudioReceiver<Box<dyn AudioSink + Send>>> = None;
+    let mut next_us = clock.now_us() + FRAME_US;
+    while !shared.stop.load(Ordering::Relaxed) {
+        // Take packets until the next tick is due.
+        loop {
+            let now = clock.now_us();
+            if now >= next_us {
+                break;
+            }
+            match packets.recv_timeout(Duration::from_micros(next_us - now)) {
+                Ok(packet) => {
+                    if receiver.is_none()
+                        && let (Ok(header), Some(sink)) = (AudioPacket::decode(packet.clone()), sink.take())
+                    {
+                        let config = ReceiverConfig { channels: header.channels, ..ReceiverConfig::default() };
+                        match AudioReceiver::new(config, sink) {
+                            Ok(r) => receiver = Some(r),
+                            Err(e) => {
+                                shared.stats().error = Some(e.to_string());
+                                return;
+                            }
+                        }
+                    }
+                    match &mut receiver {
+                        Some(r) => {
+                            let _ = r.handle_packet(packet, clock.now_us());
+                        }
+                        None => shared.stats().packets_rejected += 1,
+                    }
+                }
+                Err(std_mpsc::RecvTimeoutError::Timeout) => break,
+                Err(std_mpsc::RecvTimeoutError::Disconnected) => return,
+            }
+        }
+        next_us += FRAME_US;
+        let Some(receiver) = &mut receiver else { continue };
+        receiver.set_clock_offset(from_peer());
+        if let Err(e) = receiver.tick(clock.now_us()) {
+            shared.stats().error = Some(e.to_string());
+            return;
+        }
+        let s = receiver.stats();
+        let mut stats = shared.stats();
+        stats.frames_played = s.jitter.played;
+        stats.frames_concealed = s.jitter.concealed;
+        stats.concealment_rate = s.concealment_rate();
+        stats.packets_rejected = s.rejected;
+        stats.latency = s.latency;
+        stats.buffer_target_ms = receiver.jitter().target_us() as f64 / 1000.0;
+    }
+}
