@@ -30,6 +30,7 @@ pub mod server;
 pub mod sink;
 pub mod source;
 pub mod stall;
+pub mod usb;
 #[cfg(feature = "viewer")]
 pub mod viewer;
 #[cfg(all(target_os = "linux", feature = "x11"))]
