@@ -7,8 +7,9 @@ set -euo pipefail
 # xvfb, xterm, x11-utils: the X11 capture and injection tests run on a private Xvfb.
 # xclip: the peer of the X11 clipboard tests.
 # libx11-6 ... libxkbcommon-x11-0: what the viewer window (winit, softbuffer) loads at run time.
+# libusbredirparser-dev: the real usbredir parser the USB codec's interop test runs against.
 APT_PACKAGES=(build-essential pkg-config git ca-certificates iproute2 nftables xvfb xterm xclip x11-utils
-  libx11-6 libx11-xcb1 libxcb1 libxcursor1 libxi6 libxkbcommon-x11-0)
+  libx11-6 libx11-xcb1 libxcb1 libxcursor1 libxi6 libxkbcommon-x11-0 libusbredirparser-dev)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
