@@ -165,3 +165,73 @@ pub fn clipboard_messages(data: &[u8]) {
         }
     }
 }
+
+/// USB redirection (usbredir) packets, as one side's [`Parser`](crate::usb::Parser) reads
+/// them from the other. The input: byte 0 picks our role (bit 0: host or guest) and seeds how
+/// the stream is cut; byte 1 is the low byte of the capabilities we announce; the rest is the
+/// stream from the peer, under a 4096-byte packet limit. Every packet yielded must encode back
+/// to exactly its bytes and decode alone to the same packet; the stream cut into pieces must
+/// yield what it yields whole; the counters must account for every byte, and a parser fed in
+/// pieces must never hold more than one packet.
+///
+/// # Panics
+/// On a round-trip mismatch, a difference between the cut and the whole stream, or counters
+/// that do not add up: bugs to find.
+pub fn usbredir_packets(data: &[u8]) {
+    use crate::usb::{Caps, Limits, Parser, ParserStats, Role};
+
+    let [selector, caps, stream @ ..] = data else { return };
+    let role = if selector & 1 == 0 { Role::Host } else { Role::Guest };
+    let ours = Caps::from_bits(u32::from(*caps));
+    let limits = Limits::new(4096).expect("4096 is a valid limit");
+    let balanced = |s: &ParserStats| {
+        assert_eq!(s.bytes_fed + s.skip_pending, s.consumed() + s.buffered as u64, "bytes unaccounted for: {s:?}");
+    };
+
+    let mut whole = Parser::new(role, ours, limits);
+    whole.feed(stream);
+    let mut results = Vec::new();
+    let mut payload_bytes = 0;
+    loop {
+        let codec = whole.incoming();
+        let before = whole.stats();
+        let Some(result) = whole.poll() else { break };
+        let after = whole.stats();
+        balanced(&after);
+        if let Ok(received) = &result {
+            let frame = &stream[before.consumed() as usize..after.consumed() as usize];
+            let mut again = Vec::new();
+            codec.encode(received.id, &received.packet, &mut again).expect("a decoded packet encodes");
+            assert_eq!(again, frame, "usbredir round trip of {:?}", received.packet);
+            let alone = codec.decode(Bytes::copy_from_slice(frame)).expect("a yielded frame decodes alone");
+            assert_eq!(alone, (received.id, received.packet.clone()), "decoded alone");
+            payload_bytes += received.packet.payload().map_or(0, |p| p.len() as u64);
+        }
+        results.push(result);
+        let s = whole.stats();
+        assert_eq!(s.packets + s.refused, results.len() as u64, "{s:?}");
+    }
+    let s = whole.stats();
+    assert_eq!(s.payload_bytes, payload_bytes, "{s:?}");
+    assert_eq!(s.bytes_fed, stream.len() as u64);
+
+    // The same stream in pieces of 1 to 64 bytes.
+    let mut cut = Parser::new(role, ours, limits);
+    let mut pieces = Vec::new();
+    let mut rest = stream;
+    let mut x = u32::from(*selector).wrapping_mul(2_654_435_761) | 1;
+    while !rest.is_empty() {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        let n = (1 + (x >> 16) as usize % 64).min(rest.len());
+        cut.feed(&rest[..n]);
+        rest = &rest[n..];
+        while let Some(result) = cut.poll() {
+            pieces.push(result);
+            balanced(&cut.stats());
+        }
+        let s = cut.stats();
+        assert!(s.buffered < 16 + 4096, "a parser fed in pieces holds at most one packet: {s:?}");
+    }
+    assert_eq!(pieces, results, "the stream cut into pieces yields what it yields whole");
+    assert_eq!(cut.stats(), whole.stats());
+}
