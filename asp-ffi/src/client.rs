@@ -161,6 +161,46 @@ impl ClientCore {
         Ok(())
     }
 
+    /// Plays the server's audio into `sink`.
+    ///
+    /// # Errors
+    /// [`AspError::Ended`] once stopped; [`AspError::Internal`] when its thread cannot start.
+    pub fn attach_audio_sink(&self, sink: Box<dyn asp::audio::AudioSink + Send>) -> Result<(), AspError> {
+        let mut state = lock(&self.state);
+        let session = state.session.as_mut().ok_or(AspError::Ended)?;
+        session.attach_audio_sink(sink).map_err(|e| AspError::Internal { reason: e.to_string() })
+    }
+
+    /// Starts sending a microphone of `channels` (1 or 2) that the caller fills through the
+    /// returned queue (48 kHz interleaved samples; silence while it is empty).
+    ///
+    /// # Errors
+    /// [`AspError::Ended`] once stopped; [`AspError::Internal`] when its thread cannot start.
+    pub fn start_microphone(&self, channels: u8) -> Result<asp::audio::QueueSource, AspError> {
+        let queue = asp::audio::QueueSource::new(channels);
+        let mut state = lock(&self.state);
+        let session = state.session.as_mut().ok_or(AspError::Ended)?;
+        session.attach_microphone(Box::new(queue.clone())).map_err(|e| AspError::Internal { reason: e.to_string() })?;
+        Ok(queue)
+    }
+
+    /// Shares a clipboard with the server: copies pushed into the returned queue go out, the
+    /// server's copies go to `deliver` (on an SDK thread).
+    ///
+    /// # Errors
+    /// [`AspError::Ended`] once stopped; [`AspError::Internal`] when its thread cannot start.
+    pub fn attach_clipboard(
+        &self,
+        deliver: Box<dyn FnMut(asp::clipboard::ClipboardContent) + Send>,
+    ) -> Result<crate::media::Outgoing, AspError> {
+        let outgoing = crate::media::Outgoing::default();
+        let clipboard = crate::media::AppClipboard { outgoing: outgoing.clone(), deliver };
+        let mut state = lock(&self.state);
+        let session = state.session.as_mut().ok_or(AspError::Ended)?;
+        session.attach_clipboard(Box::new(clipboard)).map_err(|e| AspError::Internal { reason: e.to_string() })?;
+        Ok(outgoing)
+    }
+
     /// The figures so far (the final ones after [`stop`](Self::stop)).
     #[must_use]
     pub fn stats(&self) -> ClientStats {

@@ -67,25 +67,85 @@ pub trait CursorSink: Send + Sync {
     fn on_cursor(&self, update: CursorUpdate);
 }
 
-/// Decoded audio, interleaved 16-bit samples.
+/// 20 ms of the server's audio as the client plays it (decoded, or concealed where packets
+/// were lost).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct AudioFrame {
-    /// Samples per second.
+    /// Samples per second (48 000).
     pub sample_rate: u32,
     /// Channels, interleaved.
     pub channels: u32,
     /// The samples.
     pub samples: Vec<i16>,
-    /// When the server captured it, µs on the server's clock.
-    pub capture_us: u64,
 }
 
-/// Takes decoded audio. The audio channel is not built yet: [`Client::set_audio_sink`] says
-/// so with [`AspError::Unsupported`].
+/// Takes the server's audio, one 20 ms frame per call, on the client's playback thread.
 #[uniffi::export(with_foreign)]
 pub trait AudioSink: Send + Sync {
-    /// One block of samples.
+    /// One frame.
     fn on_audio(&self, frame: AudioFrame);
+}
+
+/// A copy, either way.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum ClipboardData {
+    /// UTF-8 text.
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// A PNG image.
+    Png {
+        /// The PNG file's bytes.
+        png: Vec<u8>,
+    },
+    /// Files, as URIs.
+    Files {
+        /// The URIs.
+        uris: Vec<String>,
+    },
+}
+
+impl From<ClipboardData> for asp::clipboard::ClipboardContent {
+    fn from(d: ClipboardData) -> Self {
+        match d {
+            ClipboardData::Text { text } => Self::Text(text),
+            ClipboardData::Png { png } => Self::Png(png),
+            ClipboardData::Files { uris } => Self::Files(uris),
+        }
+    }
+}
+
+impl From<asp::clipboard::ClipboardContent> for ClipboardData {
+    fn from(c: asp::clipboard::ClipboardContent) -> Self {
+        match c {
+            asp::clipboard::ClipboardContent::Text(text) => Self::Text { text },
+            asp::clipboard::ClipboardContent::Png(png) => Self::Png { png },
+            asp::clipboard::ClipboardContent::Files(uris) => Self::Files { uris },
+        }
+    }
+}
+
+/// Takes copies made on the server (within its clipboard policy), on an SDK thread.
+#[uniffi::export(with_foreign)]
+pub trait ClipboardSink: Send + Sync {
+    /// One copy.
+    fn on_clipboard(&self, data: ClipboardData);
+}
+
+/// A microphone the caller feeds: 48 kHz interleaved 16-bit samples.
+#[derive(Debug, uniffi::Object)]
+pub struct Microphone {
+    queue: asp::audio::QueueSource,
+}
+
+#[uniffi::export]
+impl Microphone {
+    /// Appends samples; half a second waits at most, the oldest dropped past that. Returns
+    /// how many were dropped.
+    pub fn push(&self, samples: Vec<i16>) -> u64 {
+        self.queue.push(&samples) as u64
+    }
 }
 
 /// Options a client takes beyond where to connect.
@@ -114,6 +174,7 @@ impl FacadeSink for ForeignSink {
 #[derive(Debug, uniffi::Object)]
 pub struct Client {
     core: ClientCore,
+    clipboard: std::sync::Mutex<Option<crate::media::Outgoing>>,
 }
 
 #[uniffi::export(async_runtime = "tokio")]
@@ -132,7 +193,7 @@ impl Client {
         let pixels = options.is_none_or(|o| o.pixels);
         let events = events.map(|e| Box::new(move |event| e.on_event(event)) as Box<dyn Fn(ClientEvent) + Send + Sync>);
         let core = ClientCore::connect(&config, Box::new(ForeignSink { sink, pixels }), events)?;
-        Ok(Arc::new(Self { core }))
+        Ok(Arc::new(Self { core, clipboard: std::sync::Mutex::new(None) }))
     }
 
     /// `quic` or `tcp`.
@@ -235,13 +296,57 @@ impl Client {
         }))
     }
 
-    /// Would route the server's audio to `sink`.
+    /// Plays the server's audio into `sink`, one 20 ms frame at a time.
     ///
     /// # Errors
-    /// Always [`AspError::Unsupported`]: the audio channel is not built yet.
+    /// [`AspError::Ended`] once stopped.
     pub fn set_audio_sink(&self, sink: Arc<dyn AudioSink>) -> Result<(), AspError> {
-        drop(sink);
-        Err(crate::unfinished::audio())
+        self.core.attach_audio_sink(Box::new(crate::media::CallbackAudioSink(Box::new(move |samples: &[i16]| {
+            let channels = if samples.len() == asp::audio::FRAME_SAMPLES { 1 } else { 2 };
+            sink.on_audio(AudioFrame { sample_rate: asp::audio::SAMPLE_RATE, channels, samples: samples.to_vec() });
+        }))))
+    }
+
+    /// Starts sending a microphone of `channels` (1 or 2) to the server; feed it through the
+    /// returned object.
+    ///
+    /// # Errors
+    /// [`AspError::InvalidArgument`] for a channel count other than 1 or 2,
+    /// [`AspError::Ended`] once stopped.
+    pub fn start_microphone(&self, channels: u8) -> Result<Arc<Microphone>, AspError> {
+        if !(1..=2).contains(&channels) {
+            return Err(AspError::invalid("channels must be 1 or 2"));
+        }
+        Ok(Arc::new(Microphone { queue: self.core.start_microphone(channels)? }))
+    }
+
+    /// Where the server's copies go.
+    ///
+    /// # Errors
+    /// [`AspError::InvalidArgument`] when a clipboard is already attached (by this call or
+    /// [`copy`](Self::copy)), [`AspError::Ended`] once stopped.
+    pub fn set_clipboard_sink(&self, sink: Arc<dyn ClipboardSink>) -> Result<(), AspError> {
+        let mut slot = self.clipboard.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if slot.is_some() {
+            return Err(AspError::invalid("the clipboard is already attached: set its sink before the first copy"));
+        }
+        *slot = Some(self.core.attach_clipboard(Box::new(move |c| sink.on_clipboard(c.into())))?);
+        Ok(())
+    }
+
+    /// Sends a copy to the server (which may refuse it by its policy: see the figures).
+    ///
+    /// # Errors
+    /// [`AspError::Ended`] once stopped.
+    pub fn copy(&self, data: ClipboardData) -> Result<(), AspError> {
+        let mut slot = self.clipboard.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if slot.is_none() {
+            *slot = Some(self.core.attach_clipboard(Box::new(|_| {}))?);
+        }
+        if let Some(outgoing) = slot.as_ref() {
+            crate::media::push_copy(outgoing, data.into());
+        }
+        Ok(())
     }
 
     /// Closes the session; returns the final figures. Later calls return them again.

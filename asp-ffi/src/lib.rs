@@ -16,9 +16,10 @@
 //! Every frame callback gets the decoded planes; the bindings' tests check them with
 //! [`checksum::frame_checksum`], computed in each language from the bytes it received.
 //!
-//! The server's pointer reaches the client through `on_cursor` / `CursorSink`. Audio and
-//! clipboard are named in both interfaces but not carried yet: the calls that would use them
-//! fail with [`AspError::Unsupported`] / `ASP_STATUS_UNSUPPORTED`.
+//! Beside the pictures, both interfaces carry the server's pointer (`on_cursor` /
+//! `CursorSink`), its audio (`on_audio` / `AudioSink`), a microphone the caller feeds
+//! (`asp_client_push_audio` / `Microphone`) and the clipboard both ways (`on_clipboard`,
+//! `asp_client_copy` / `ClipboardSink`, `Client.copy`).
 
 uniffi::setup_scaffolding!("asp");
 
@@ -28,9 +29,9 @@ pub mod checksum;
 pub mod client;
 pub mod error;
 pub mod foreign;
+mod media;
 pub mod records;
 mod runtime;
 pub mod server;
-mod unfinished;
 
 pub use error::AspError;

@@ -150,6 +150,22 @@ pub struct ClientStats {
     pub cursor_shapes: u64,
     /// Pointer updates received.
     pub cursor_updates: u64,
+    /// The server's audio frames played.
+    pub audio_frames_played: u64,
+    /// The server's audio frames concealed (lost, late or undecodable).
+    pub audio_frames_concealed: u64,
+    /// Capture to playout of the server's audio, ms.
+    pub audio_latency: Latency,
+    /// Microphone packets sent.
+    pub microphone_packets_sent: u64,
+    /// Why audio stopped, if it did.
+    pub audio_error: Option<String>,
+    /// Clipboard copies sent to the server.
+    pub clipboard_sent: u64,
+    /// Clipboard copies received from the server.
+    pub clipboard_received: u64,
+    /// Clipboard copies the server refused by its policy.
+    pub clipboard_refused_by_server: u64,
 }
 
 impl From<FacadeClientStats> for ClientStats {
@@ -179,6 +195,14 @@ impl From<FacadeClientStats> for ClientStats {
             codec: s.codec,
             cursor_shapes: s.cursor.shapes,
             cursor_updates: s.cursor.updates,
+            audio_frames_played: s.audio.frames_played,
+            audio_frames_concealed: s.audio.frames_concealed,
+            audio_latency: s.audio.latency.into(),
+            microphone_packets_sent: s.audio.packets_sent,
+            audio_error: s.audio.error,
+            clipboard_sent: s.clipboard.sent,
+            clipboard_received: s.clipboard.received,
+            clipboard_refused_by_server: s.clipboard.refused_by_peer,
         }
     }
 }
@@ -212,6 +236,14 @@ pub struct ServedClient {
     pub encoder_bitrate_bps: u32,
     /// Mean encode time, µs.
     pub encode_us_mean: f64,
+    /// Audio packets sent to it.
+    pub audio_packets_sent: u64,
+    /// Its microphone's frames played here.
+    pub microphone_frames_played: u64,
+    /// Clipboard copies taken from it.
+    pub clipboard_received: u64,
+    /// Clipboard copies of its refused by the policy.
+    pub clipboard_refused: u64,
 }
 
 /// A server's figures.
@@ -253,6 +285,10 @@ impl From<HostStats> for ServerStats {
                     stalls: c.stats.stalls,
                     encoder_bitrate_bps: c.stats.encoder_bitrate_bps,
                     encode_us_mean: c.stats.encode_us_mean,
+                    audio_packets_sent: c.stats.audio.packets_sent,
+                    microphone_frames_played: c.stats.audio.frames_played,
+                    clipboard_received: c.stats.clipboard.received,
+                    clipboard_refused: c.stats.clipboard.refused,
                 })
                 .collect(),
         }

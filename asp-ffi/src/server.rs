@@ -94,6 +94,9 @@ pub struct ServerConfig {
     /// absent); absent: new keys for this server's life.
     #[uniffi(default = None)]
     pub keys_dir: Option<String>,
+    /// Audio each client hears: `tone:HZ` or `wav:PATH` (16-bit PCM, 48 kHz); absent: none.
+    #[uniffi(default = None)]
+    pub audio: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -110,6 +113,7 @@ impl Default for ServerConfig {
             max_bitrate_kbps: 20_000,
             seed: None,
             keys_dir: None,
+            audio: None,
         }
     }
 }
@@ -144,6 +148,8 @@ impl ServerConfig {
             },
             session: asp_core::SessionConfig::default(),
             seed: self.seed,
+            audio: self.audio.clone(),
+            microphone: None,
         })
     }
 }

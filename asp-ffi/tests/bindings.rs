@@ -210,6 +210,7 @@ fn c_example(kind: &str) {
     assert!(stdout.contains("event: connected over quic"), "{stdout}");
     assert!(stdout.contains("input events applied by the server: 5"), "{stdout}");
     assert!(stdout.contains("1 shape(s) of 16x24, now at (100, 80)"), "{stdout}");
+    assert!(stdout.contains("clipboard copies the server took: 1"), "{stdout}");
     assert_eq!(parse_first_frame(&stdout, "the C example"), rust_reference(), "{stdout}");
 }
 
@@ -266,7 +267,7 @@ fn kotlin_tests() {
         cmd
     };
     let stdout = run(with_test_env(&mut kotlin("AspTestKt")), "the Kotlin tests");
-    assert!(stdout.contains("4 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("5 passed, 0 failed"), "{stdout}");
     assert_eq!(parse_first_frame(&stdout, "the Kotlin test"), rust_reference(), "{stdout}");
     let hello = run(&mut kotlin("HelloKt"), "the README's Kotlin example");
     assert!(hello.contains("glass-to-glass p50"), "{hello}");

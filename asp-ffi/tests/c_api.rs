@@ -1,6 +1,7 @@
 //! The C ABI's contract, called from Rust as C would call it: NULL and malformed arguments give
-//! a status and a message (never a crash), callbacks that try to block are refused, channels
-//! not built yet are refused, and no callback runs after `asp_client_stop`.
+//! a status and a message (never a crash), callbacks that try to block are refused, copies of
+//! unknown types and microphone misuse are refused, and no callback runs after
+//! `asp_client_stop`.
 #![allow(unsafe_code)] // calling the C ABI is the point
 #![allow(clippy::disallowed_methods)] // bounded waits on the wall clock
 
@@ -126,25 +127,31 @@ fn bad_arguments_give_a_status_and_a_message() {
     }
 }
 
-unsafe extern "C" fn never(_: *mut c_void, _: *const AspAudioFrame) {}
-
 #[test]
-fn channels_not_built_yet_are_refused() {
+fn unknown_clipboard_types_and_microphone_misuse_are_refused() {
     let server = start_server();
     let config = server.client_config();
-    let callbacks = AspClientCallbacks {
-        user_data: ptr::null_mut(),
-        on_frame: None,
-        on_event: None,
-        on_audio: Some(never),
-        on_cursor: None,
-        on_clipboard: None,
-    };
     let mut client = ptr::null_mut();
     // SAFETY: valid pointers.
-    assert_eq!(unsafe { asp_client_connect(&config, &callbacks, &mut client) }, AspStatus::Unsupported);
-    assert!(last_error().contains("audio channel is not implemented"), "{}", last_error());
-    assert!(client.is_null());
+    assert_eq!(unsafe { asp_client_connect(&config, ptr::null(), &mut client) }, AspStatus::Ok, "{}", last_error());
+    let gif = b"GIF89a";
+    // SAFETY: a live client, valid strings and bytes.
+    unsafe {
+        assert_eq!(asp_client_copy(client, c"image/gif".as_ptr(), gif.as_ptr(), gif.len()), AspStatus::InvalidArgument);
+        assert!(last_error().contains("image/gif"), "{}", last_error());
+        let latin1 = [0xe9u8];
+        assert_eq!(
+            asp_client_copy(client, c"text/plain;charset=utf-8".as_ptr(), latin1.as_ptr(), 1),
+            AspStatus::InvalidArgument
+        );
+        let samples = [0i16; 960];
+        assert_eq!(asp_client_push_audio(client, samples.as_ptr(), samples.len()), AspStatus::InvalidArgument);
+        assert!(last_error().contains("start the microphone first"), "{}", last_error());
+        assert_eq!(asp_client_start_microphone(client, 3), AspStatus::InvalidArgument);
+        assert_eq!(asp_client_start_microphone(client, 1), AspStatus::Ok);
+        assert_eq!(asp_client_push_audio(client, samples.as_ptr(), samples.len()), AspStatus::Ok);
+        assert_eq!(asp_client_free(client), AspStatus::Ok);
+    }
 }
 
 struct Probe {

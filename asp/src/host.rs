@@ -43,6 +43,11 @@ pub struct HostConfig {
     /// When set, each client's synthetic scene uses this seed, so that every client sees the
     /// same pictures; when absent, client *n* gets seed *n*.
     pub seed: Option<u64>,
+    /// Audio each client hears (see [`crate::audio::source::open`]: `tone:HZ`, `wav:PATH`).
+    pub audio: Option<String>,
+    /// Where each client's microphone goes (see [`crate::audio::sink::open`]: `wav:PATH`,
+    /// `discard`); absent: discarded, but still decoded and measured.
+    pub microphone: Option<String>,
 }
 
 impl Default for HostConfig {
@@ -54,6 +59,8 @@ impl Default for HostConfig {
             server: ServerConfig::default(),
             session: SessionConfig::default(),
             seed: None,
+            audio: None,
+            microphone: None,
         }
     }
 }
@@ -65,6 +72,9 @@ pub enum HostError {
     /// The source spec is wrong or the source does not open.
     #[error("source: {0}")]
     Source(#[from] crate::source::SourceError),
+    /// The audio spec is wrong or its file does not open.
+    #[error("audio: {0}")]
+    Audio(String),
     /// Binding the sockets failed.
     #[error("cannot listen: {0}")]
     Listen(String),
@@ -222,6 +232,9 @@ impl Host {
     /// [`HostError::Listen`] when the sockets cannot be bound.
     pub async fn start(config: HostConfig, identity: &ServerIdentity, secret: &[u8; 32]) -> Result<Self, HostError> {
         drop(crate::source::open(&config.source, config.size, 0)?);
+        if let Some(audio) = &config.audio {
+            drop(crate::audio::source::open(audio).map_err(HostError::Audio)?);
+        }
         let (quic, tcp) = bind_both(config.listen, identity, secret, &config.session).await?;
         let port = quic.local_addr().map_err(|e| HostError::Listen(e.to_string()))?.port();
         let shared = Arc::new(Shared::default());
@@ -348,6 +361,15 @@ async fn accept_loop(
             }
             Err(e) => Err(e.to_string()),
         };
+        let started = started.and_then(|mut session| {
+            if let Some(spec) = &config.audio {
+                let audio = crate::audio::source::open(spec)?;
+                session.attach_audio_source(audio).map_err(|e| e.to_string())?;
+            }
+            let microphone = crate::audio::sink::open(config.microphone.as_deref().unwrap_or("discard"))?;
+            session.attach_audio_sink(microphone).map_err(|e| e.to_string())?;
+            Ok(session)
+        });
         match started {
             Ok(session) => {
                 {

@@ -14,8 +14,8 @@ pub mod audio;
 pub mod baseline;
 pub mod bench;
 pub mod client;
-pub mod clock;
 pub mod clipboard;
+pub mod clock;
 pub mod clock_sync;
 pub mod cursor;
 #[doc(hidden)]

@@ -47,7 +47,9 @@ fn facade_vectors_match_the_document() {
     }
     let others = v
         .keys()
-        .filter(|k| ["facade-window-", "facade-cursor-", "facade-clipboard-", "facade-audio-"].iter().any(|p| k.starts_with(p)))
+        .filter(|k| {
+            ["facade-window-", "facade-cursor-", "facade-clipboard-", "facade-audio-"].iter().any(|p| k.starts_with(p))
+        })
         .count();
     assert_eq!(v.len(), cases.len() + others, "every facade vector in the document is checked");
     let (decoded, bits) = FrameHeader::decode(Bytes::from(v["facade-display-frame"].clone())).unwrap();

@@ -13,9 +13,18 @@ use crate::records::{ClientStats, Latency, PixelFormat};
 use crate::runtime;
 
 /// A connected client (opaque).
-#[derive(Debug)]
 pub struct AspClient {
     core: ClientCore,
+    /// Copies for the server, once a clipboard is attached.
+    clipboard: std::sync::Mutex<Option<crate::media::Outgoing>>,
+    /// The microphone the caller pushes into, once started.
+    microphone: std::sync::Mutex<Option<asp::audio::QueueSource>>,
+}
+
+impl std::fmt::Debug for AspClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AspClient").field("core", &self.core).finish_non_exhaustive()
+    }
 }
 
 /// Which carrier to connect over.
@@ -110,20 +119,19 @@ pub struct AspEvent {
     pub stalls: u64,
 }
 
-/// Decoded audio (not carried yet; see [`AspClientCallbacks::on_audio`]).
+/// 20 ms of the server's audio, as the client plays it: decoded, or concealed where packets
+/// were lost. Valid only during the callback.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct AspAudioFrame {
-    /// Interleaved samples.
+    /// Interleaved 16-bit samples.
     pub samples: *const i16,
-    /// Samples per channel.
+    /// Samples per channel (960: 20 ms at 48 kHz).
     pub frames: usize,
-    /// Samples per second.
+    /// Samples per second (48 000).
     pub sample_rate: u32,
-    /// Channels.
+    /// Channels, interleaved.
     pub channels: u32,
-    /// When the server captured it, µs on the server's clock.
-    pub capture_us: u64,
 }
 
 /// The server's pointer: draw it at (`x` - `hot_x`, `y` - `hot_y`) in the remote picture's
@@ -152,11 +160,12 @@ pub struct AspCursor {
     pub visible: bool,
 }
 
-/// Clipboard content from the server (not carried yet).
+/// A copy made on the server (valid only during the callback), or one to send with
+/// `asp_client_copy`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct AspClipboard {
-    /// MIME type, NUL-terminated.
+    /// `text/plain;charset=utf-8`, `image/png` or `text/uri-list`, NUL-terminated.
     pub mime: *const c_char,
     /// The bytes.
     pub data: *const u8,
@@ -186,12 +195,12 @@ pub struct AspClientCallbacks {
     pub on_frame: AspFrameCallback,
     /// Session events.
     pub on_event: AspEventCallback,
-    /// Audio: must be NULL for now (connect fails with `ASP_STATUS_UNSUPPORTED` otherwise:
-    /// the audio channel is not built yet).
+    /// The server's audio: one 20 ms frame per call, on the client's playback thread (which
+    /// stands in for the audio device's clock).
     pub on_audio: AspAudioCallback,
     /// The server's pointer: every change of position, visibility or shape, on an SDK thread.
     pub on_cursor: AspCursorCallback,
-    /// Clipboard: must be NULL for now (not built yet).
+    /// Copies made on the server (within its clipboard policy), on an SDK thread.
     pub on_clipboard: AspClipboardCallback,
 }
 
@@ -395,12 +404,6 @@ pub unsafe extern "C" fn asp_client_connect(
         }
         let (sink, events): (Box<dyn FrameSink>, _) = match callbacks {
             Some(cb) => {
-                if cb.on_audio.is_some() {
-                    return Err(crate::unfinished::audio());
-                }
-                if cb.on_clipboard.is_some() {
-                    return Err(crate::unfinished::clipboard());
-                }
                 let user_data = UserData(cb.user_data);
                 let sink: Box<dyn FrameSink> = match cb.on_frame {
                     Some(callback) => Box::new(CFrameSink { callback, user_data }),
@@ -411,11 +414,23 @@ pub unsafe extern "C" fn asp_client_connect(
             None => (Box::new(|_: &DecodedFrame| {}) as Box<dyn FrameSink>, None),
         };
         let core = ClientCore::connect(&options, sink, events)?;
-        if let Some(callback) = callbacks.and_then(|cb| cb.on_cursor.map(|f| (f, UserData(cb.user_data)))) {
-            core.set_cursor_sink(cursor_sink(callback.0, callback.1))?;
+        let mut clipboard = None;
+        if let Some(cb) = callbacks {
+            let user_data = UserData(cb.user_data);
+            if let Some(f) = cb.on_cursor {
+                core.set_cursor_sink(cursor_sink(f, user_data))?;
+            }
+            if let Some(f) = cb.on_audio {
+                core.attach_audio_sink(audio_sink(f, user_data))?;
+            }
+            if let Some(f) = cb.on_clipboard {
+                clipboard = Some(core.attach_clipboard(clipboard_delivery(f, user_data))?);
+            }
         }
+        let client =
+            AspClient { core, clipboard: std::sync::Mutex::new(clipboard), microphone: std::sync::Mutex::new(None) };
         // SAFETY: `out` is non-null and the caller promises it is valid for a write.
-        unsafe { put(out, Box::into_raw(Box::new(AspClient { core }))) }
+        unsafe { put(out, Box::into_raw(Box::new(client))) }
     })
 }
 
@@ -463,6 +478,156 @@ fn cursor_sink(
         // SAFETY: the caller's callback and user_data, promised callable from any thread;
         // `c_cursor` and the shape it points into outlive the call.
         runtime::in_callback(|| unsafe { callback(user_data.0, &c_cursor) });
+    })
+}
+
+fn audio_sink(
+    callback: unsafe extern "C" fn(*mut c_void, *const AspAudioFrame),
+    user_data: UserData,
+) -> Box<dyn asp::audio::AudioSink + Send> {
+    Box::new(crate::media::CallbackAudioSink(Box::new(move |samples: &[i16]| {
+        // The session plays stereo unless the server sends mono; the count of samples per
+        // 20 ms frame tells which.
+        let channels = if samples.len() == asp::audio::FRAME_SAMPLES { 1 } else { 2 };
+        let frame = AspAudioFrame {
+            samples: samples.as_ptr(),
+            frames: samples.len() / channels,
+            sample_rate: asp::audio::SAMPLE_RATE,
+            channels: channels as u32,
+        };
+        let user_data = user_data;
+        // SAFETY: the caller's callback and user_data, promised callable from any thread;
+        // `frame` and the samples outlive the call.
+        unsafe { callback(user_data.0, &frame) };
+    })))
+}
+
+/// The MIME type each kind of copy travels as in the C interface.
+fn mime_of(content: &asp::clipboard::ClipboardContent) -> &'static std::ffi::CStr {
+    match content {
+        asp::clipboard::ClipboardContent::Text(_) => c"text/plain;charset=utf-8",
+        asp::clipboard::ClipboardContent::Png(_) => c"image/png",
+        asp::clipboard::ClipboardContent::Files(_) => c"text/uri-list",
+    }
+}
+
+fn clipboard_delivery(
+    callback: unsafe extern "C" fn(*mut c_void, *const AspClipboard),
+    user_data: UserData,
+) -> Box<dyn FnMut(asp::clipboard::ClipboardContent) + Send> {
+    Box::new(move |content| {
+        let bytes: Vec<u8> = match &content {
+            asp::clipboard::ClipboardContent::Text(t) => t.as_bytes().to_vec(),
+            asp::clipboard::ClipboardContent::Png(p) => p.clone(),
+            asp::clipboard::ClipboardContent::Files(f) => f.join("\r\n").into_bytes(),
+        };
+        let clip = AspClipboard { mime: mime_of(&content).as_ptr(), data: bytes.as_ptr(), len: bytes.len() };
+        let user_data = user_data;
+        // SAFETY: the caller's callback and user_data, promised callable from any thread;
+        // `clip` and the bytes it points to outlive the call.
+        unsafe { callback(user_data.0, &clip) };
+    })
+}
+
+/// Sends a copy to the server: `mime` is `text/plain;charset=utf-8` (UTF-8 text),
+/// `image/png` (a PNG file) or `text/uri-list` (URIs, one per line). The server may refuse it
+/// by its policy (see the client's figures in `asp_client_stats_json`). Thread safety: any
+/// thread.
+///
+/// # Safety
+/// `client` is a live handle; `mime` a valid string; `data` valid for `len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn asp_client_copy(
+    client: *const AspClient,
+    mime: *const c_char,
+    data: *const u8,
+    len: usize,
+) -> AspStatus {
+    call(|| {
+        // SAFETY: the caller's promise about `client`.
+        let handle = unsafe { client.as_ref() }.ok_or_else(|| AspError::invalid("client is NULL"))?;
+        // SAFETY: the caller's promise about `mime`.
+        let mime = unsafe { str_arg(mime, "mime") }?;
+        if data.is_null() && len > 0 {
+            return Err(AspError::invalid("data is NULL"));
+        }
+        let bytes = if len == 0 {
+            Vec::new()
+        } else {
+            // SAFETY: non-null, and the caller promises `len` readable bytes.
+            unsafe { std::slice::from_raw_parts(data, len) }.to_vec()
+        };
+        let text = || String::from_utf8(bytes.clone()).map_err(|_| AspError::invalid("the copy is not UTF-8"));
+        let content = match mime.as_str() {
+            "text/plain;charset=utf-8" | "text/plain" => asp::clipboard::ClipboardContent::Text(text()?),
+            "image/png" => asp::clipboard::ClipboardContent::Png(bytes.clone()),
+            "text/uri-list" => asp::clipboard::ClipboardContent::Files(
+                text()?.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_owned).collect(),
+            ),
+            other => {
+                return Err(AspError::invalid(format!(
+                    "mime {other:?}: text/plain;charset=utf-8, image/png or text/uri-list"
+                )));
+            }
+        };
+        let mut slot = handle.clipboard.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if slot.is_none() {
+            *slot = Some(handle.core.attach_clipboard(Box::new(|_| {}))?);
+        }
+        if let Some(outgoing) = slot.as_ref() {
+            crate::media::push_copy(outgoing, content);
+        }
+        Ok(())
+    })
+}
+
+/// Starts sending a microphone to the server: `channels` (1 or 2) of 48 kHz audio that the
+/// caller pushes with [`asp_client_push_audio`]. Thread safety: any thread.
+///
+/// # Safety
+/// `client` is a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn asp_client_start_microphone(client: *const AspClient, channels: u32) -> AspStatus {
+    call(|| {
+        // SAFETY: the caller's promise about `client`.
+        let handle = unsafe { client.as_ref() }.ok_or_else(|| AspError::invalid("client is NULL"))?;
+        if !(1..=2).contains(&channels) {
+            return Err(AspError::invalid("channels must be 1 or 2"));
+        }
+        let mut slot = handle.microphone.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if slot.is_some() {
+            return Err(AspError::invalid("the microphone is already started"));
+        }
+        *slot = Some(handle.core.start_microphone(channels as u8)?);
+        Ok(())
+    })
+}
+
+/// Pushes `count` interleaved samples (48 kHz, the channels given when started) of the
+/// microphone; half a second waits at most, the oldest dropped past that. Thread safety: any
+/// thread.
+///
+/// # Safety
+/// `client` is a live handle; `samples` valid for `count` values.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn asp_client_push_audio(
+    client: *const AspClient,
+    samples: *const i16,
+    count: usize,
+) -> AspStatus {
+    call(|| {
+        // SAFETY: the caller's promise about `client`.
+        let handle = unsafe { client.as_ref() }.ok_or_else(|| AspError::invalid("client is NULL"))?;
+        if samples.is_null() && count > 0 {
+            return Err(AspError::invalid("samples is NULL"));
+        }
+        let slot = handle.microphone.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let microphone = slot.as_ref().ok_or_else(|| AspError::invalid("start the microphone first"))?;
+        if count > 0 {
+            // SAFETY: non-null, and the caller promises `count` readable samples.
+            microphone.push(unsafe { std::slice::from_raw_parts(samples, count) });
+        }
+        Ok(())
     })
 }
 

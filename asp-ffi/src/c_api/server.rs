@@ -67,6 +67,8 @@ pub struct AspServerConfig {
     pub seed: u64,
     /// Folder keeping the certificate, key and token secret between runs, or NULL for new keys.
     pub keys_dir: *const c_char,
+    /// Audio each client hears: `tone:HZ` or `wav:PATH` (16-bit PCM, 48 kHz), or NULL.
+    pub audio: *const c_char,
 }
 
 /// Sets `config` to the defaults: `127.0.0.1:0`, `synth:office` at 1280x720, 60 fps, H.264
@@ -91,6 +93,7 @@ pub unsafe extern "C" fn asp_server_config_default(config: *mut AspServerConfig)
         has_seed: false,
         seed: 0,
         keys_dir: std::ptr::null(),
+        audio: std::ptr::null(),
     };
     // SAFETY: the caller's promise about `config`.
     call(|| unsafe { put(config, value) })
@@ -130,6 +133,8 @@ pub unsafe extern "C" fn asp_server_start(config: *const AspServerConfig, out: *
             seed: c.has_seed.then_some(c.seed),
             // SAFETY: as above; NULL is allowed.
             keys_dir: unsafe { opt_str_arg(c.keys_dir, "keys_dir") }?,
+            // SAFETY: as above; NULL is allowed.
+            audio: unsafe { opt_str_arg(c.audio, "audio") }?,
         };
         if out.is_null() {
             return Err(AspError::invalid("out is NULL"));

@@ -47,8 +47,8 @@ pub use stream::AudioStats;
 pub use asp_codec::audio::OpusConfig;
 pub use jitter::{JitterBuffer, JitterConfig, JitterStats, Playout};
 pub use pipeline::{AudioReceiver, AudioSender, ReceiverConfig, ReceiverStats, SenderOutput, Tick, TickOutcome};
-pub use sink::{AudioSink, MemorySink, WavSink};
-pub use source::{AudioSource, ToneSource, WavError, WavSource};
+pub use sink::{AudioSink, MemorySink, NullSink, WavSink};
+pub use source::{AudioSource, QueueSource, ToneSource, WavError, WavSource};
 
 /// Samples per second per channel.
 pub const SAMPLE_RATE: u32 = 48_000;

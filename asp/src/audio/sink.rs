@@ -255,3 +255,27 @@ mod tests {
         assert_eq!(sink.into_samples(), vec![1, 2, 3]);
     }
 }
+
+/// Plays into nothing (audio is still decoded, concealed and measured): where a server puts a
+/// client's microphone when it has nowhere else to put it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NullSink;
+
+impl AudioSink for NullSink {
+    fn write_frame(&mut self, _samples: &[i16]) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Opens where a client's microphone goes from its textual form, as `asp serve --microphone`
+/// takes it: `wav:PATH` (a 16-bit PCM WAV file, stereo) or `discard`.
+///
+/// # Errors
+/// A message naming what is wrong with `spec`, or why the file cannot be made.
+pub fn open(spec: &str) -> Result<Box<dyn AudioSink + Send>, String> {
+    match spec.split_once(':') {
+        Some(("wav", path)) => Ok(Box::new(WavSink::create(path, 2).map_err(|e| format!("{path}: {e}"))?)),
+        None if spec == "discard" => Ok(Box::new(NullSink)),
+        _ => Err(format!("microphone sink {spec:?}: use wav:PATH or discard")),
+    }
+}

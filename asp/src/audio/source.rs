@@ -448,3 +448,68 @@ mod tests {
         assert!(err(data_first).contains("before the fmt"));
     }
 }
+
+/// Audio the application pushes (a microphone it captures itself, a binding's caller): up to
+/// [`QueueSource::CAPACITY_FRAMES`] frames wait, the oldest dropped past that; when none is
+/// waiting, silence is read (a live source never ends).
+#[derive(Debug, Clone)]
+pub struct QueueSource {
+    channels: u8,
+    queue: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<i16>>>,
+}
+
+impl QueueSource {
+    /// Frames (20 ms each) kept waiting at most: half a second.
+    pub const CAPACITY_FRAMES: usize = 25;
+
+    /// An empty queue of `channels` (clamped to 1..=2) interleaved channels. Clones share it.
+    #[must_use]
+    pub fn new(channels: u8) -> Self {
+        Self { channels: channels.clamp(1, 2), queue: std::sync::Arc::default() }
+    }
+
+    /// Appends interleaved samples at 48 kHz; returns how many samples were dropped to stay
+    /// within the capacity (the oldest go first).
+    pub fn push(&self, samples: &[i16]) -> usize {
+        let mut queue = self.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        queue.extend(samples);
+        let capacity = Self::CAPACITY_FRAMES * FRAME_SAMPLES * usize::from(self.channels);
+        let excess = queue.len().saturating_sub(capacity);
+        queue.drain(..excess);
+        excess
+    }
+}
+
+impl AudioSource for QueueSource {
+    fn channels(&self) -> u8 {
+        self.channels
+    }
+
+    fn read_frame(&mut self, frame: &mut [i16]) -> io::Result<bool> {
+        check_frame_len(frame, self.channels)?;
+        let mut queue = self.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = frame.len().min(queue.len());
+        for (out, sample) in frame.iter_mut().zip(queue.drain(..n)) {
+            *out = sample;
+        }
+        frame[n..].fill(0);
+        Ok(true)
+    }
+}
+
+/// Opens an audio source from its textual form, as `asp serve --audio` and the bindings take
+/// it: `tone:HZ` (a stereo sine at a quarter of full scale) or `wav:PATH` (16-bit PCM, 48 kHz,
+/// looped).
+///
+/// # Errors
+/// A message naming what is wrong with `spec`, or why the file cannot be used.
+pub fn open(spec: &str) -> Result<Box<dyn AudioSource + Send>, String> {
+    match spec.split_once(':') {
+        Some(("tone", hz)) => {
+            let hz: f64 = hz.parse().map_err(|_| format!("tone:{hz}: not a frequency"))?;
+            Ok(Box::new(ToneSource::new(hz, 8192, 2)))
+        }
+        Some(("wav", path)) => Ok(Box::new(WavSource::open(path).map_err(|e| format!("{path}: {e}"))?.looping(true))),
+        _ => Err(format!("audio source {spec:?}: use tone:HZ or wav:PATH")),
+    }
+}

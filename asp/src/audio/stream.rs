@@ -75,7 +75,8 @@ pub(crate) fn send_loop(
     to_peer: &Offset,
     shared: &AudioShared,
 ) {
-    let mut sender = match AudioSender::new(source, OpusConfig::default()) {
+    let config = OpusConfig { channels: source.channels(), ..OpusConfig::default() };
+    let mut sender = match AudioSender::new(source, config) {
         Ok(s) => s,
         Err(e) => {
             shared.stats().error = Some(e.to_string());

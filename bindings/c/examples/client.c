@@ -29,6 +29,8 @@ struct first_frame {
     atomic_int cursor_updates, cursor_shapes;
     atomic_int cursor_x, cursor_y;
     uint32_t shape_width, shape_height;
+    /* The server's audio: 20 ms frames played, and the loudest sample heard. */
+    atomic_int audio_frames, audio_peak;
 };
 
 static uint64_t fnv1a(uint64_t hash, const uint8_t *bytes, size_t len) {
@@ -65,6 +67,18 @@ static void on_cursor(void *user_data, const AspCursor *cursor) {
     atomic_store(&first->cursor_x, cursor->x);
     atomic_store(&first->cursor_y, cursor->y);
     atomic_fetch_add(&first->cursor_updates, 1);
+}
+
+/* Runs on the client's playback thread every 20 ms: hand the samples to the audio device. */
+static void on_audio(void *user_data, const AspAudioFrame *audio) {
+    struct first_frame *first = user_data;
+    int peak = 0;
+    for (size_t i = 0; i < audio->frames * audio->channels; i++) {
+        int v = audio->samples[i] < 0 ? -audio->samples[i] : audio->samples[i];
+        if (v > peak) peak = v;
+    }
+    if (peak > atomic_load(&first->audio_peak)) atomic_store(&first->audio_peak, peak);
+    atomic_fetch_add(&first->audio_frames, 1);
 }
 
 static void on_event(void *user_data, const AspEvent *event) {
@@ -121,6 +135,7 @@ int main(int argc, char **argv) {
         sc.width = env_u32("ASP_TEST_WIDTH", 640);
         sc.height = env_u32("ASP_TEST_HEIGHT", 360);
         sc.fps = 30;
+        sc.audio = "tone:1000"; /* the desktop's audio: a 1 kHz tone */
         if (getenv("ASP_TEST_SEED")) {
             sc.has_seed = true;
             sc.seed = env_u32("ASP_TEST_SEED", 0);
@@ -139,8 +154,11 @@ int main(int argc, char **argv) {
     }
 
     struct first_frame first = {0};
-    AspClientCallbacks callbacks = {
-        .user_data = &first, .on_frame = on_frame, .on_event = on_event, .on_cursor = on_cursor};
+    AspClientCallbacks callbacks = {.user_data = &first,
+                                    .on_frame = on_frame,
+                                    .on_event = on_event,
+                                    .on_cursor = on_cursor,
+                                    .on_audio = on_audio};
     AspClient *client = NULL;
     if (!check(asp_client_connect(&config, &callbacks, &client), "asp_client_connect")) return 1;
 
@@ -158,6 +176,10 @@ int main(int argc, char **argv) {
              check(asp_client_send_pointer(client, 100, 80, &seq), "send_pointer") &&
              check(asp_client_send_button(client, 1, true, &seq), "send_button") &&
              check(asp_client_send_button(client, 1, false, &seq), "send_button");
+    /* Copy a line of text to the server's clipboard. */
+    const char *copied = "copied on the thin client";
+    ok = ok && check(asp_client_copy(client, "text/plain;charset=utf-8", (const uint8_t *)copied, strlen(copied)),
+                     "asp_client_copy");
     /* A bad button is refused with a message, not sent. */
     if (asp_client_send_button(client, 9, true, NULL) != ASP_STATUS_INVALID_ARGUMENT) ok = 0;
     printf("bad button refused: %s\n", asp_last_error());
@@ -169,12 +191,15 @@ int main(int argc, char **argv) {
     /* The pointer follows the move to (100, 80) apart from the picture. */
     if (server && (atomic_load(&first.cursor_x) != 100 || atomic_load(&first.cursor_y) != 80)) ok = 0;
 
-    uint64_t applied = 0;
+    printf("audio: %d frames played, peak %d\n", atomic_load(&first.audio_frames), atomic_load(&first.audio_peak));
+    uint64_t applied = 0, clipboard = 0;
     if (server) {
         char *json = NULL;
         if (check(asp_server_stats_json(server, &json), "asp_server_stats_json")) {
             const char *field = strstr(json, "\"input_events\":");
             if (field) applied = strtoull(field + strlen("\"input_events\":"), NULL, 10);
+            field = strstr(json, "\"clipboard_received\":");
+            if (field) clipboard = strtoull(field + strlen("\"clipboard_received\":"), NULL, 10);
             printf("server stats: %s\n", json);
             asp_string_free(json);
         }
@@ -190,7 +215,10 @@ int main(int argc, char **argv) {
     check(asp_client_free(client), "asp_client_free");
     if (server) {
         printf("input events applied by the server: %" PRIu64 "\n", applied);
-        if (applied < 5) ok = 0;
+        printf("clipboard copies the server took: %" PRIu64 "\n", clipboard);
+        if (applied < 5 || clipboard != 1) ok = 0;
+        /* A second of a 1 kHz tone at a quarter of full scale: about 50 frames, loud. */
+        if (atomic_load(&first.audio_frames) < 25 || atomic_load(&first.audio_peak) < 4000) ok = 0;
         check(asp_server_free(server), "asp_server_free");
     }
     asp_string_free(fingerprint);

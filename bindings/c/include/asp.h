@@ -145,18 +145,17 @@ typedef struct AspEvent {
 // Receives client events, on an SDK thread.
 typedef void (*AspEventCallback)(void *user_data, const struct AspEvent *event);
 
-// Decoded audio (not carried yet; see [`AspClientCallbacks::on_audio`]).
+// 20 ms of the server's audio, as the client plays it: decoded, or concealed where packets
+// were lost. Valid only during the callback.
 typedef struct AspAudioFrame {
-  // Interleaved samples.
+  // Interleaved 16-bit samples.
   const int16_t *samples;
-  // Samples per channel.
+  // Samples per channel (960: 20 ms at 48 kHz).
   size_t frames;
-  // Samples per second.
+  // Samples per second (48 000).
   uint32_t sample_rate;
-  // Channels.
+  // Channels, interleaved.
   uint32_t channels;
-  // When the server captured it, µs on the server's clock.
-  uint64_t capture_us;
 } AspAudioFrame;
 
 // Receives decoded audio.
@@ -189,9 +188,10 @@ typedef struct AspCursor {
 // Receives cursor updates.
 typedef void (*AspCursorCallback)(void *user_data, const struct AspCursor *cursor);
 
-// Clipboard content from the server (not carried yet).
+// A copy made on the server (valid only during the callback), or one to send with
+// `asp_client_copy`.
 typedef struct AspClipboard {
-  // MIME type, NUL-terminated.
+  // `text/plain;charset=utf-8`, `image/png` or `text/uri-list`, NUL-terminated.
   const char *mime;
   // The bytes.
   const uint8_t *data;
@@ -211,12 +211,12 @@ typedef struct AspClientCallbacks {
   AspFrameCallback on_frame;
   // Session events.
   AspEventCallback on_event;
-  // Audio: must be NULL for now (connect fails with `ASP_STATUS_UNSUPPORTED` otherwise:
-  // the audio channel is not built yet).
+  // The server's audio: one 20 ms frame per call, on the client's playback thread (which
+  // stands in for the audio device's clock).
   AspAudioCallback on_audio;
   // The server's pointer: every change of position, visibility or shape, on an SDK thread.
   AspCursorCallback on_cursor;
-  // Clipboard: must be NULL for now (not built yet).
+  // Copies made on the server (within its clipboard policy), on an SDK thread.
   AspClipboardCallback on_clipboard;
 } AspClientCallbacks;
 
@@ -300,6 +300,8 @@ typedef struct AspServerConfig {
   uint64_t seed;
   // Folder keeping the certificate, key and token secret between runs, or NULL for new keys.
   const char *keys_dir;
+  // Audio each client hears: `tone:HZ` or `wav:PATH` (16-bit PCM, 48 kHz), or NULL.
+  const char *audio;
 } AspServerConfig;
 
 #ifdef __cplusplus
@@ -336,6 +338,30 @@ enum AspStatus asp_client_config_default(struct AspClientConfig *config);
 // or valid for the call, and its functions and `user_data` stay valid and callable from any
 // thread until [`asp_client_free`] returns; `out` is valid for a write.
 enum AspStatus asp_client_connect(const struct AspClientConfig *config, const struct AspClientCallbacks *callbacks, struct AspClient **out);
+
+// Sends a copy to the server: `mime` is `text/plain;charset=utf-8` (UTF-8 text),
+// `image/png` (a PNG file) or `text/uri-list` (URIs, one per line). The server may refuse it
+// by its policy (see the client's figures in `asp_client_stats_json`). Thread safety: any
+// thread.
+//
+// # Safety
+// `client` is a live handle; `mime` a valid string; `data` valid for `len` bytes.
+enum AspStatus asp_client_copy(const struct AspClient *client, const char *mime, const uint8_t *data, size_t len);
+
+// Starts sending a microphone to the server: `channels` (1 or 2) of 48 kHz audio that the
+// caller pushes with [`asp_client_push_audio`]. Thread safety: any thread.
+//
+// # Safety
+// `client` is a live handle.
+enum AspStatus asp_client_start_microphone(const struct AspClient *client, uint32_t channels);
+
+// Pushes `count` interleaved samples (48 kHz, the channels given when started) of the
+// microphone; half a second waits at most, the oldest dropped past that. Thread safety: any
+// thread.
+//
+// # Safety
+// `client` is a live handle; `samples` valid for `count` values.
+enum AspStatus asp_client_push_audio(const struct AspClient *client, const int16_t *samples, size_t count);
 
 // A key pressed (`down`) or released, by X11 keysym (`0x61` is `a`, `0xff0d` Return); its
 // sequence number goes to `seq` unless NULL. Thread safety: any thread, concurrently with the

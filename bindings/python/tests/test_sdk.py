@@ -7,6 +7,7 @@ ASP_TEST_* (the server's scene size and seed) and ASP_EXPECT_* (the Rust client'
 """
 
 import asyncio
+import math
 import os
 import threading
 import time
@@ -29,6 +30,7 @@ def server():
         height=env_int("ASP_TEST_HEIGHT", 360),
         fps=env_int("ASP_TEST_FPS", 30),
         seed=int(seed) if seed is not None else None,
+        audio="tone:1000",
     )
     yield s
     s.stop()
@@ -128,12 +130,8 @@ def test_errors_are_typed(server):
     with pytest.raises(AspError.Server):
         asp_sdk.start_server(source="synth:nonsense")
     client = asp_sdk.connect_to(server)
-    class Speaker(asp_sdk.AudioSink):
-        def on_audio(self, frame):
-            pass
-
-    with pytest.raises(AspError.Unsupported):
-        client.set_audio_sink(Speaker())
+    with pytest.raises(AspError.InvalidArgument):
+        client.start_microphone(3)
     client.stop()
     assert wait_until(lambda: server.stats().clients_refused >= 1)
 
@@ -146,3 +144,28 @@ def test_bench_returns_a_dict(tmp_path):
     assert report["glass_to_glass_ms"]["count"] > 0
     assert report["bitrate_kbps"]["mean"] > 0
     print("bench:", {k: report[k] for k in ("frames", "bitrate_kbps", "glass_to_glass_ms")})
+
+
+def test_audio_both_ways_and_the_clipboard(server):
+    frames = []
+
+    class Speaker(asp_sdk.AudioSink):
+        def on_audio(self, frame):
+            frames.append(frame)
+
+    client = asp_sdk.connect_to(server)
+    client.set_audio_sink(Speaker())
+    microphone = client.start_microphone(1)
+    # A second of a 600 Hz tone (silence, or a constant, would be skipped by Opus as silence).
+    microphone.push([int(8000 * math.sin(2 * math.pi * 600 * i / 48000)) for i in range(48000)])
+    client.copy(asp_sdk.ClipboardData.TEXT(text="copied from Python"))
+    assert wait_until(lambda: len(frames) >= 50), f"{len(frames)} audio frames"
+    assert frames[-1].sample_rate == 48000 and frames[-1].channels == 2
+    assert max(abs(s) for f in frames[-20:] for s in f.samples) > 4000, "the 1 kHz tone is heard"
+    assert wait_until(lambda: server.stats().clients[-1].clipboard_received == 1)
+    assert wait_until(lambda: server.stats().clients[-1].microphone_frames_played > 0)
+    stats = client.stats()
+    assert stats.audio_frames_played >= 25 and stats.audio_latency.count > 0, stats.audio_error
+    assert stats.clipboard_sent == 1 and stats.microphone_packets_sent > 0
+    print(f"audio: latency p50 {stats.audio_latency.p50:.1f} ms over {stats.audio_frames_played} frames")
+    client.stop()

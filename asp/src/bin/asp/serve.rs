@@ -33,6 +33,13 @@ pub(crate) struct ServeArgs {
     source: String,
     #[command(flatten)]
     stream: StreamArgs,
+    /// Audio each client hears: `tone:HZ` or `wav:PATH` (16-bit PCM, 48 kHz, looped).
+    #[arg(long)]
+    audio: Option<String>,
+    /// Where each client's microphone goes: `wav:PATH` or `discard` (the default; still
+    /// measured).
+    #[arg(long)]
+    microphone: Option<String>,
     /// Stop after this many clients have come and gone (default: serve forever).
     #[arg(long)]
     max_clients: Option<u64>,
@@ -51,6 +58,8 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
         server: args.stream.server_config(),
         session: SessionConfig::default(),
         seed: None,
+        audio: args.audio.clone(),
+        microphone: args.microphone.clone(),
     };
     let host = Host::start(config, &identity, &secret).await.map_err(|e| e.to_string())?;
     let token = host.issue_token(&args.client, Duration::from_secs(args.days.saturating_mul(86_400)));

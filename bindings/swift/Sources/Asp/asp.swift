@@ -672,20 +672,18 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
- * Takes decoded audio. The audio channel is not built yet: [`Client::set_audio_sink`] says
- * so with [`AspError::Unsupported`].
+ * Takes the server's audio, one 20 ms frame per call, on the client's playback thread.
  */
 public protocol AudioSink: AnyObject, Sendable {
     
     /**
-     * One block of samples.
+     * One frame.
      */
     func onAudio(frame: AudioFrame) 
     
 }
 /**
- * Takes decoded audio. The audio channel is not built yet: [`Client::set_audio_sink`] says
- * so with [`AspError::Unsupported`].
+ * Takes the server's audio, one 20 ms frame per call, on the client's playback thread.
  */
 open class AudioSinkImpl: AudioSink, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -741,7 +739,7 @@ open class AudioSinkImpl: AudioSink, @unchecked Sendable {
 
     
     /**
-     * One block of samples.
+     * One frame.
      */
 open func onAudio(frame: AudioFrame)  {try! rustCall() {
         uniffiCallStatus in
@@ -894,6 +892,14 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func carrier()  -> String
     
     /**
+     * Sends a copy to the server (which may refuse it by its policy: see the figures).
+     *
+     * # Errors
+     * [`AspError::Ended`] once stopped.
+     */
+    func copy(data: ClipboardData) throws 
+    
+    /**
      * Whether the session has ended.
      */
     func isFinished()  -> Bool
@@ -940,12 +946,21 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func sendWheel(dx: Int32, dy: Int32) throws  -> UInt64
     
     /**
-     * Would route the server's audio to `sink`.
+     * Plays the server's audio into `sink`, one 20 ms frame at a time.
      *
      * # Errors
-     * Always [`AspError::Unsupported`]: the audio channel is not built yet.
+     * [`AspError::Ended`] once stopped.
      */
     func setAudioSink(sink: AudioSink) throws 
+    
+    /**
+     * Where the server's copies go.
+     *
+     * # Errors
+     * [`AspError::InvalidArgument`] when a clipboard is already attached (by this call or
+     * [`copy`](Self::copy)), [`AspError::Ended`] once stopped.
+     */
+    func setClipboardSink(sink: ClipboardSink) throws 
     
     /**
      * Routes the server's pointer to `sink` (the newest state at once, if one came).
@@ -954,6 +969,16 @@ public protocol ClientProtocol: AnyObject, Sendable {
      * [`AspError::Ended`] once stopped.
      */
     func setCursorSink(sink: CursorSink) throws 
+    
+    /**
+     * Starts sending a microphone of `channels` (1 or 2) to the server; feed it through the
+     * returned object.
+     *
+     * # Errors
+     * [`AspError::InvalidArgument`] for a channel count other than 1 or 2,
+     * [`AspError::Ended`] once stopped.
+     */
+    func startMicrophone(channels: UInt8) throws  -> Microphone
     
     /**
      * The figures so far.
@@ -1067,6 +1092,21 @@ open func carrier() -> String  {
 }
     
     /**
+     * Sends a copy to the server (which may refuse it by its policy: see the figures).
+     *
+     * # Errors
+     * [`AspError::Ended`] once stopped.
+     */
+open func copy(data: ClipboardData)throws   {try rustCallWithError(FfiConverterTypeAspError_lift) {
+        uniffiCallStatus in
+    uniffi_asp_ffi_fn_method_client_copy(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeClipboardData_lower(data),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * Whether the session has ended.
      */
 open func isFinished() -> Bool  {
@@ -1165,16 +1205,32 @@ open func sendWheel(dx: Int32, dy: Int32)throws  -> UInt64  {
 }
     
     /**
-     * Would route the server's audio to `sink`.
+     * Plays the server's audio into `sink`, one 20 ms frame at a time.
      *
      * # Errors
-     * Always [`AspError::Unsupported`]: the audio channel is not built yet.
+     * [`AspError::Ended`] once stopped.
      */
 open func setAudioSink(sink: AudioSink)throws   {try rustCallWithError(FfiConverterTypeAspError_lift) {
         uniffiCallStatus in
     uniffi_asp_ffi_fn_method_client_set_audio_sink(
             self.uniffiCloneHandle(),
         FfiConverterTypeAudioSink_lower(sink),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Where the server's copies go.
+     *
+     * # Errors
+     * [`AspError::InvalidArgument`] when a clipboard is already attached (by this call or
+     * [`copy`](Self::copy)), [`AspError::Ended`] once stopped.
+     */
+open func setClipboardSink(sink: ClipboardSink)throws   {try rustCallWithError(FfiConverterTypeAspError_lift) {
+        uniffiCallStatus in
+    uniffi_asp_ffi_fn_method_client_set_clipboard_sink(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeClipboardSink_lower(sink),uniffiCallStatus
     )
 }
 }
@@ -1192,6 +1248,24 @@ open func setCursorSink(sink: CursorSink)throws   {try rustCallWithError(FfiConv
         FfiConverterTypeCursorSink_lower(sink),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * Starts sending a microphone of `channels` (1 or 2) to the server; feed it through the
+     * returned object.
+     *
+     * # Errors
+     * [`AspError::InvalidArgument`] for a channel count other than 1 or 2,
+     * [`AspError::Ended`] once stopped.
+     */
+open func startMicrophone(channels: UInt8)throws  -> Microphone  {
+    return try  FfiConverterTypeMicrophone_lift(try rustCallWithError(FfiConverterTypeAspError_lift) {
+        uniffiCallStatus in
+    uniffi_asp_ffi_fn_method_client_start_microphone(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt8.lower(channels),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -1297,6 +1371,216 @@ public func FfiConverterTypeClient_lift(_ handle: UInt64) throws -> Client {
 #endif
 public func FfiConverterTypeClient_lower(_ value: Client) -> UInt64 {
     return FfiConverterTypeClient.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Takes copies made on the server (within its clipboard policy), on an SDK thread.
+ */
+public protocol ClipboardSink: AnyObject, Sendable {
+    
+    /**
+     * One copy.
+     */
+    func onClipboard(data: ClipboardData) 
+    
+}
+/**
+ * Takes copies made on the server (within its clipboard policy), on an SDK thread.
+ */
+open class ClipboardSinkImpl: ClipboardSink, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_asp_ffi_fn_clone_clipboardsink(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_asp_ffi_fn_free_clipboardsink(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * One copy.
+     */
+open func onClipboard(data: ClipboardData)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_asp_ffi_fn_method_clipboardsink_on_clipboard(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeClipboardData_lower(data),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceClipboardSink {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceClipboardSink = UniffiVTableCallbackInterfaceClipboardSink(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeClipboardSink.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface ClipboardSink: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeClipboardSink.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface ClipboardSink: handle missing in uniffiClone")
+            }
+        },
+        onClipboard: { (
+            uniffiHandle: UInt64,
+            data: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeClipboardSink.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onClipboard(
+                     data: try FfiConverterTypeClipboardData_lift(data)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceClipboardSink> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceClipboardSink>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitClipboardSink() {
+    uniffi_asp_ffi_fn_init_callback_vtable_clipboardsink(UniffiCallbackInterfaceClipboardSink.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeClipboardSink: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<ClipboardSink>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = ClipboardSink
+
+    public static func lift(_ handle: UInt64) throws -> ClipboardSink {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return ClipboardSinkImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: ClipboardSink) -> UInt64 {
+         if let rustImpl = value as? ClipboardSinkImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ClipboardSink {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ClipboardSink, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClipboardSink_lift(_ handle: UInt64) throws -> ClipboardSink {
+    return try FfiConverterTypeClipboardSink.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClipboardSink_lower(_ value: ClipboardSink) -> UInt64 {
+    return FfiConverterTypeClipboardSink.lower(value)
 }
 
 
@@ -1939,6 +2223,138 @@ public func FfiConverterTypeFrameSink_lower(_ value: FrameSink) -> UInt64 {
 
 
 /**
+ * A microphone the caller feeds: 48 kHz interleaved 16-bit samples.
+ */
+public protocol MicrophoneProtocol: AnyObject, Sendable {
+    
+    /**
+     * Appends samples; half a second waits at most, the oldest dropped past that. Returns
+     * how many were dropped.
+     */
+    func push(samples: [Int16])  -> UInt64
+    
+}
+/**
+ * A microphone the caller feeds: 48 kHz interleaved 16-bit samples.
+ */
+open class Microphone: MicrophoneProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_asp_ffi_fn_clone_microphone(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_asp_ffi_fn_free_microphone(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Appends samples; half a second waits at most, the oldest dropped past that. Returns
+     * how many were dropped.
+     */
+open func push(samples: [Int16]) -> UInt64  {
+    return try!  FfiConverterUInt64.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_asp_ffi_fn_method_microphone_push(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceInt16.lower(samples),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMicrophone: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Microphone
+
+    public static func lift(_ handle: UInt64) throws -> Microphone {
+        return Microphone(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Microphone) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Microphone {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Microphone, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMicrophone_lift(_ handle: UInt64) throws -> Microphone {
+    return try FfiConverterTypeMicrophone.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMicrophone_lower(_ value: Microphone) -> UInt64 {
+    return FfiConverterTypeMicrophone.lower(value)
+}
+
+
+
+
+
+
+/**
  * A server: listens for clients and streams each its own pipeline.
  */
 public protocol ServerProtocol: AnyObject, Sendable {
@@ -2187,11 +2603,12 @@ public func FfiConverterTypeServer_lower(_ value: Server) -> UInt64 {
 
 
 /**
- * Decoded audio, interleaved 16-bit samples.
+ * 20 ms of the server's audio as the client plays it (decoded, or concealed where packets
+ * were lost).
  */
 public struct AudioFrame: Equatable, Hashable {
     /**
-     * Samples per second.
+     * Samples per second (48 000).
      */
     public var sampleRate: UInt32
     /**
@@ -2202,30 +2619,22 @@ public struct AudioFrame: Equatable, Hashable {
      * The samples.
      */
     public var samples: [Int16]
-    /**
-     * When the server captured it, µs on the server's clock.
-     */
-    public var captureUs: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
-         * Samples per second.
+         * Samples per second (48 000).
          */sampleRate: UInt32, 
         /**
          * Channels, interleaved.
          */channels: UInt32, 
         /**
          * The samples.
-         */samples: [Int16], 
-        /**
-         * When the server captured it, µs on the server's clock.
-         */captureUs: UInt64) {
+         */samples: [Int16]) {
         self.sampleRate = sampleRate
         self.channels = channels
         self.samples = samples
-        self.captureUs = captureUs
     }
 
     
@@ -2246,8 +2655,7 @@ public struct FfiConverterTypeAudioFrame: FfiConverterRustBuffer {
             try AudioFrame(
                 sampleRate: FfiConverterUInt32.read(from: &buf), 
                 channels: FfiConverterUInt32.read(from: &buf), 
-                samples: FfiConverterSequenceInt16.read(from: &buf), 
-                captureUs: FfiConverterUInt64.read(from: &buf)
+                samples: FfiConverterSequenceInt16.read(from: &buf)
         )
     }
 
@@ -2255,7 +2663,6 @@ public struct FfiConverterTypeAudioFrame: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.sampleRate, into: &buf)
         FfiConverterUInt32.write(value.channels, into: &buf)
         FfiConverterSequenceInt16.write(value.samples, into: &buf)
-        FfiConverterUInt64.write(value.captureUs, into: &buf)
     }
 }
 
@@ -2655,6 +3062,38 @@ public struct ClientStats: Equatable, Hashable {
      * Pointer updates received.
      */
     public var cursorUpdates: UInt64
+    /**
+     * The server's audio frames played.
+     */
+    public var audioFramesPlayed: UInt64
+    /**
+     * The server's audio frames concealed (lost, late or undecodable).
+     */
+    public var audioFramesConcealed: UInt64
+    /**
+     * Capture to playout of the server's audio, ms.
+     */
+    public var audioLatency: Latency
+    /**
+     * Microphone packets sent.
+     */
+    public var microphonePacketsSent: UInt64
+    /**
+     * Why audio stopped, if it did.
+     */
+    public var audioError: String?
+    /**
+     * Clipboard copies sent to the server.
+     */
+    public var clipboardSent: UInt64
+    /**
+     * Clipboard copies received from the server.
+     */
+    public var clipboardReceived: UInt64
+    /**
+     * Clipboard copies the server refused by its policy.
+     */
+    public var clipboardRefusedByServer: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2730,7 +3169,31 @@ public struct ClientStats: Equatable, Hashable {
          */cursorShapes: UInt64, 
         /**
          * Pointer updates received.
-         */cursorUpdates: UInt64) {
+         */cursorUpdates: UInt64, 
+        /**
+         * The server's audio frames played.
+         */audioFramesPlayed: UInt64, 
+        /**
+         * The server's audio frames concealed (lost, late or undecodable).
+         */audioFramesConcealed: UInt64, 
+        /**
+         * Capture to playout of the server's audio, ms.
+         */audioLatency: Latency, 
+        /**
+         * Microphone packets sent.
+         */microphonePacketsSent: UInt64, 
+        /**
+         * Why audio stopped, if it did.
+         */audioError: String?, 
+        /**
+         * Clipboard copies sent to the server.
+         */clipboardSent: UInt64, 
+        /**
+         * Clipboard copies received from the server.
+         */clipboardReceived: UInt64, 
+        /**
+         * Clipboard copies the server refused by its policy.
+         */clipboardRefusedByServer: UInt64) {
         self.framesReceived = framesReceived
         self.framesShown = framesShown
         self.framesLate = framesLate
@@ -2755,6 +3218,14 @@ public struct ClientStats: Equatable, Hashable {
         self.codec = codec
         self.cursorShapes = cursorShapes
         self.cursorUpdates = cursorUpdates
+        self.audioFramesPlayed = audioFramesPlayed
+        self.audioFramesConcealed = audioFramesConcealed
+        self.audioLatency = audioLatency
+        self.microphonePacketsSent = microphonePacketsSent
+        self.audioError = audioError
+        self.clipboardSent = clipboardSent
+        self.clipboardReceived = clipboardReceived
+        self.clipboardRefusedByServer = clipboardRefusedByServer
     }
 
     
@@ -2796,7 +3267,15 @@ public struct FfiConverterTypeClientStats: FfiConverterRustBuffer {
                 scene: FfiConverterString.read(from: &buf), 
                 codec: FfiConverterString.read(from: &buf), 
                 cursorShapes: FfiConverterUInt64.read(from: &buf), 
-                cursorUpdates: FfiConverterUInt64.read(from: &buf)
+                cursorUpdates: FfiConverterUInt64.read(from: &buf), 
+                audioFramesPlayed: FfiConverterUInt64.read(from: &buf), 
+                audioFramesConcealed: FfiConverterUInt64.read(from: &buf), 
+                audioLatency: FfiConverterTypeLatency.read(from: &buf), 
+                microphonePacketsSent: FfiConverterUInt64.read(from: &buf), 
+                audioError: FfiConverterOptionString.read(from: &buf), 
+                clipboardSent: FfiConverterUInt64.read(from: &buf), 
+                clipboardReceived: FfiConverterUInt64.read(from: &buf), 
+                clipboardRefusedByServer: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -2825,6 +3304,14 @@ public struct FfiConverterTypeClientStats: FfiConverterRustBuffer {
         FfiConverterString.write(value.codec, into: &buf)
         FfiConverterUInt64.write(value.cursorShapes, into: &buf)
         FfiConverterUInt64.write(value.cursorUpdates, into: &buf)
+        FfiConverterUInt64.write(value.audioFramesPlayed, into: &buf)
+        FfiConverterUInt64.write(value.audioFramesConcealed, into: &buf)
+        FfiConverterTypeLatency.write(value.audioLatency, into: &buf)
+        FfiConverterUInt64.write(value.microphonePacketsSent, into: &buf)
+        FfiConverterOptionString.write(value.audioError, into: &buf)
+        FfiConverterUInt64.write(value.clipboardSent, into: &buf)
+        FfiConverterUInt64.write(value.clipboardReceived, into: &buf)
+        FfiConverterUInt64.write(value.clipboardRefusedByServer, into: &buf)
     }
 }
 
@@ -3268,6 +3755,22 @@ public struct ServedClient: Equatable, Hashable {
      * Mean encode time, µs.
      */
     public var encodeUsMean: Double
+    /**
+     * Audio packets sent to it.
+     */
+    public var audioPacketsSent: UInt64
+    /**
+     * Its microphone's frames played here.
+     */
+    public var microphoneFramesPlayed: UInt64
+    /**
+     * Clipboard copies taken from it.
+     */
+    public var clipboardReceived: UInt64
+    /**
+     * Clipboard copies of its refused by the policy.
+     */
+    public var clipboardRefused: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3310,7 +3813,19 @@ public struct ServedClient: Equatable, Hashable {
          */encoderBitrateBps: UInt32, 
         /**
          * Mean encode time, µs.
-         */encodeUsMean: Double) {
+         */encodeUsMean: Double, 
+        /**
+         * Audio packets sent to it.
+         */audioPacketsSent: UInt64, 
+        /**
+         * Its microphone's frames played here.
+         */microphoneFramesPlayed: UInt64, 
+        /**
+         * Clipboard copies taken from it.
+         */clipboardReceived: UInt64, 
+        /**
+         * Clipboard copies of its refused by the policy.
+         */clipboardRefused: UInt64) {
         self.client = client
         self.name = name
         self.carrier = carrier
@@ -3324,6 +3839,10 @@ public struct ServedClient: Equatable, Hashable {
         self.stalls = stalls
         self.encoderBitrateBps = encoderBitrateBps
         self.encodeUsMean = encodeUsMean
+        self.audioPacketsSent = audioPacketsSent
+        self.microphoneFramesPlayed = microphoneFramesPlayed
+        self.clipboardReceived = clipboardReceived
+        self.clipboardRefused = clipboardRefused
     }
 
     
@@ -3354,7 +3873,11 @@ public struct FfiConverterTypeServedClient: FfiConverterRustBuffer {
                 inputBadMessages: FfiConverterUInt64.read(from: &buf), 
                 stalls: FfiConverterUInt64.read(from: &buf), 
                 encoderBitrateBps: FfiConverterUInt32.read(from: &buf), 
-                encodeUsMean: FfiConverterDouble.read(from: &buf)
+                encodeUsMean: FfiConverterDouble.read(from: &buf), 
+                audioPacketsSent: FfiConverterUInt64.read(from: &buf), 
+                microphoneFramesPlayed: FfiConverterUInt64.read(from: &buf), 
+                clipboardReceived: FfiConverterUInt64.read(from: &buf), 
+                clipboardRefused: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -3372,6 +3895,10 @@ public struct FfiConverterTypeServedClient: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.stalls, into: &buf)
         FfiConverterUInt32.write(value.encoderBitrateBps, into: &buf)
         FfiConverterDouble.write(value.encodeUsMean, into: &buf)
+        FfiConverterUInt64.write(value.audioPacketsSent, into: &buf)
+        FfiConverterUInt64.write(value.microphoneFramesPlayed, into: &buf)
+        FfiConverterUInt64.write(value.clipboardReceived, into: &buf)
+        FfiConverterUInt64.write(value.clipboardRefused, into: &buf)
     }
 }
 
@@ -3442,6 +3969,10 @@ public struct ServerConfig: Equatable, Hashable {
      * absent); absent: new keys for this server's life.
      */
     public var keysDir: String?
+    /**
+     * Audio each client hears: `tone:HZ` or `wav:PATH` (16-bit PCM, 48 kHz); absent: none.
+     */
+    public var audio: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3481,7 +4012,10 @@ public struct ServerConfig: Equatable, Hashable {
         /**
          * Folder with the certificate, key and token secret, kept between runs (created when
          * absent); absent: new keys for this server's life.
-         */keysDir: String? = nil) {
+         */keysDir: String? = nil, 
+        /**
+         * Audio each client hears: `tone:HZ` or `wav:PATH` (16-bit PCM, 48 kHz); absent: none.
+         */audio: String? = nil) {
         self.listen = listen
         self.source = source
         self.width = width
@@ -3493,6 +4027,7 @@ public struct ServerConfig: Equatable, Hashable {
         self.maxBitrateKbps = maxBitrateKbps
         self.seed = seed
         self.keysDir = keysDir
+        self.audio = audio
     }
 
     
@@ -3521,7 +4056,8 @@ public struct FfiConverterTypeServerConfig: FfiConverterRustBuffer {
                 startBitrateKbps: FfiConverterUInt32.read(from: &buf), 
                 maxBitrateKbps: FfiConverterUInt32.read(from: &buf), 
                 seed: FfiConverterOptionUInt64.read(from: &buf), 
-                keysDir: FfiConverterOptionString.read(from: &buf)
+                keysDir: FfiConverterOptionString.read(from: &buf), 
+                audio: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -3537,6 +4073,7 @@ public struct FfiConverterTypeServerConfig: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.maxBitrateKbps, into: &buf)
         FfiConverterOptionUInt64.write(value.seed, into: &buf)
         FfiConverterOptionString.write(value.keysDir, into: &buf)
+        FfiConverterOptionString.write(value.audio, into: &buf)
     }
 }
 
@@ -4187,6 +4724,109 @@ public func FfiConverterTypeClientEvent_lower(_ value: ClientEvent) -> RustBuffe
 
 
 /**
+ * A copy, either way.
+ */
+
+public enum ClipboardData: Equatable, Hashable {
+    
+    /**
+     * UTF-8 text.
+     */
+    case text(
+        /**
+         * The text.
+         */text: String
+    )
+    /**
+     * A PNG image.
+     */
+    case png(
+        /**
+         * The PNG file's bytes.
+         */png: Data
+    )
+    /**
+     * Files, as URIs.
+     */
+    case files(
+        /**
+         * The URIs.
+         */uris: [String]
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ClipboardData: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeClipboardData: FfiConverterRustBuffer {
+    typealias SwiftType = ClipboardData
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ClipboardData {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .text(text: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .png(png: try FfiConverterData.read(from: &buf)
+        )
+        
+        case 3: return .files(uris: try FfiConverterSequenceString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ClipboardData, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .text(text):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(text, into: &buf)
+            
+        
+        case let .png(png):
+            writeInt(&buf, Int32(2))
+            FfiConverterData.write(png, into: &buf)
+            
+        
+        case let .files(uris):
+            writeInt(&buf, Int32(3))
+            FfiConverterSequenceString.write(uris, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClipboardData_lift(_ buf: RustBuffer) throws -> ClipboardData {
+    return try FfiConverterTypeClipboardData.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClipboardData_lower(_ value: ClipboardData) -> RustBuffer {
+    return FfiConverterTypeClipboardData.lower(value)
+}
+
+
+
+/**
  * A video codec.
  */
 
@@ -4785,6 +5425,31 @@ fileprivate struct FfiConverterSequenceInt16: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]
+
+    public static func write(_ value: [String], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterString.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [String]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeServedClient: FfiConverterRustBuffer {
     typealias SwiftType = [ServedClient]
 
@@ -4902,10 +5567,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_asp_ffi_checksum_func_version() != 9159) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_asp_ffi_checksum_method_audiosink_on_audio() != 63767) {
+    if (uniffi_asp_ffi_checksum_method_audiosink_on_audio() != 5099) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_asp_ffi_checksum_method_client_carrier() != 45922) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_asp_ffi_checksum_method_client_copy() != 45465) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_asp_ffi_checksum_method_client_is_finished() != 60892) {
@@ -4926,10 +5594,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_asp_ffi_checksum_method_client_send_wheel() != 8483) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_asp_ffi_checksum_method_client_set_audio_sink() != 42958) {
+    if (uniffi_asp_ffi_checksum_method_client_set_audio_sink() != 23309) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_asp_ffi_checksum_method_client_set_clipboard_sink() != 44174) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_asp_ffi_checksum_method_client_set_cursor_sink() != 14562) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_asp_ffi_checksum_method_client_start_microphone() != 58402) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_asp_ffi_checksum_method_client_stats() != 49920) {
@@ -4944,6 +5618,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_asp_ffi_checksum_method_client_wait_for_frames() != 31186) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_asp_ffi_checksum_method_clipboardsink_on_clipboard() != 55503) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_asp_ffi_checksum_method_cursorsink_on_cursor() != 54200) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4951,6 +5628,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_asp_ffi_checksum_method_framesink_on_frame() != 10811) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_asp_ffi_checksum_method_microphone_push() != 15914) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_asp_ffi_checksum_method_server_fingerprint() != 38138) {
@@ -4979,6 +5659,7 @@ private let initializationResult: InitializationResult = {
     }
 
     uniffiCallbackInitAudioSink()
+    uniffiCallbackInitClipboardSink()
     uniffiCallbackInitCursorSink()
     uniffiCallbackInitEventSink()
     uniffiCallbackInitFrameSink()

@@ -250,6 +250,13 @@ typedef void (*UniffiCallbackInterfaceAudioSinkMethod0)(uint64_t, RustBuffer, vo
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_CLIPBOARD_SINK_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_CLIPBOARD_SINK_METHOD0
+typedef void (*UniffiCallbackInterfaceClipboardSinkMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_CURSOR_SINK_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_CURSOR_SINK_METHOD0
 typedef void (*UniffiCallbackInterfaceCursorSinkMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
@@ -278,6 +285,15 @@ typedef struct UniffiVTableCallbackInterfaceAudioSink {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceAudioSinkMethod0 _Nonnull onAudio;
 } UniffiVTableCallbackInterfaceAudioSink;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CLIPBOARD_SINK
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CLIPBOARD_SINK
+typedef struct UniffiVTableCallbackInterfaceClipboardSink {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceClipboardSinkMethod0 _Nonnull onClipboard;
+} UniffiVTableCallbackInterfaceClipboardSink;
 
 #endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CURSOR_SINK
@@ -347,6 +363,11 @@ uint64_t uniffi_asp_ffi_fn_constructor_client_connect(RustBuffer config, uint64_
 RustBuffer uniffi_asp_ffi_fn_method_client_carrier(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_METHOD_CLIENT_COPY
+#define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_METHOD_CLIENT_COPY
+void uniffi_asp_ffi_fn_method_client_copy(uint64_t ptr, RustBuffer data, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_METHOD_CLIENT_IS_FINISHED
 #define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_METHOD_CLIENT_IS_FINISHED
 int8_t uniffi_asp_ffi_fn_method_client_is_finished(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -382,9 +403,19 @@ uint64_t uniffi_asp_ffi_fn_method_client_send_wheel(uint64_t ptr, int32_t dx, in
 void uniffi_asp_ffi_fn_method_client_set_audio_sink(uint64_t ptr, uint64_t sink, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_METHOD_CLIENT_SET_CLIPBOARD_SINK
+#define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_METHOD_CLIENT_SET_CLIPBOARD_SINK
+void uniffi_asp_ffi_fn_method_client_set_clipboard_sink(uint64_t ptr, uint64_t sink, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_METHOD_CLIENT_SET_CURSOR_SINK
 #define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_METHOD_CLIENT_SET_CURSOR_SINK
 void uniffi_asp_ffi_fn_method_client_set_cursor_sink(uint64_t ptr, uint64_t sink, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_METHOD_CLIENT_START_MICROPHONE
+#define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_METHOD_CLIENT_START_MICROPHONE
+uint64_t uniffi_asp_ffi_fn_method_client_start_microphone(uint64_t ptr, uint8_t channels, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_METHOD_CLIENT_STATS
@@ -405,6 +436,26 @@ RustBuffer uniffi_asp_ffi_fn_method_client_stop(uint64_t ptr, RustCallStatus *_N
 #ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_METHOD_CLIENT_WAIT_FOR_FRAMES
 #define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_METHOD_CLIENT_WAIT_FOR_FRAMES
 uint64_t uniffi_asp_ffi_fn_method_client_wait_for_frames(uint64_t ptr, uint64_t count, uint64_t timeout_ms
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_CLONE_CLIPBOARDSINK
+#define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_CLONE_CLIPBOARDSINK
+uint64_t uniffi_asp_ffi_fn_clone_clipboardsink(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_FREE_CLIPBOARDSINK
+#define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_FREE_CLIPBOARDSINK
+void uniffi_asp_ffi_fn_free_clipboardsink(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_INIT_CALLBACK_VTABLE_CLIPBOARDSINK
+#define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_INIT_CALLBACK_VTABLE_CLIPBOARDSINK
+void uniffi_asp_ffi_fn_init_callback_vtable_clipboardsink(const UniffiVTableCallbackInterfaceClipboardSink* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_METHOD_CLIPBOARDSINK_ON_CLIPBOARD
+#define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_METHOD_CLIPBOARDSINK_ON_CLIPBOARD
+void uniffi_asp_ffi_fn_method_clipboardsink_on_clipboard(uint64_t ptr, RustBuffer data, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_CLONE_CURSORSINK
@@ -465,6 +516,21 @@ void uniffi_asp_ffi_fn_init_callback_vtable_framesink(const UniffiVTableCallback
 #ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_METHOD_FRAMESINK_ON_FRAME
 #define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_METHOD_FRAMESINK_ON_FRAME
 void uniffi_asp_ffi_fn_method_framesink_on_frame(uint64_t ptr, RustBuffer frame, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_CLONE_MICROPHONE
+#define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_CLONE_MICROPHONE
+uint64_t uniffi_asp_ffi_fn_clone_microphone(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_FREE_MICROPHONE
+#define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_FREE_MICROPHONE
+void uniffi_asp_ffi_fn_free_microphone(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_METHOD_MICROPHONE_PUSH
+#define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_METHOD_MICROPHONE_PUSH
+uint64_t uniffi_asp_ffi_fn_method_microphone_push(uint64_t ptr, RustBuffer samples, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_FN_CLONE_SERVER
@@ -807,6 +873,12 @@ uint16_t uniffi_asp_ffi_checksum_method_client_carrier(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_CHECKSUM_METHOD_CLIENT_COPY
+#define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_CHECKSUM_METHOD_CLIENT_COPY
+uint16_t uniffi_asp_ffi_checksum_method_client_copy(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_CHECKSUM_METHOD_CLIENT_IS_FINISHED
 #define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_CHECKSUM_METHOD_CLIENT_IS_FINISHED
 uint16_t uniffi_asp_ffi_checksum_method_client_is_finished(void
@@ -849,9 +921,21 @@ uint16_t uniffi_asp_ffi_checksum_method_client_set_audio_sink(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_CHECKSUM_METHOD_CLIENT_SET_CLIPBOARD_SINK
+#define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_CHECKSUM_METHOD_CLIENT_SET_CLIPBOARD_SINK
+uint16_t uniffi_asp_ffi_checksum_method_client_set_clipboard_sink(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_CHECKSUM_METHOD_CLIENT_SET_CURSOR_SINK
 #define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_CHECKSUM_METHOD_CLIENT_SET_CURSOR_SINK
 uint16_t uniffi_asp_ffi_checksum_method_client_set_cursor_sink(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_CHECKSUM_METHOD_CLIENT_START_MICROPHONE
+#define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_CHECKSUM_METHOD_CLIENT_START_MICROPHONE
+uint16_t uniffi_asp_ffi_checksum_method_client_start_microphone(void
     
 );
 #endif
@@ -879,6 +963,12 @@ uint16_t uniffi_asp_ffi_checksum_method_client_wait_for_frames(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_CHECKSUM_METHOD_CLIPBOARDSINK_ON_CLIPBOARD
+#define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_CHECKSUM_METHOD_CLIPBOARDSINK_ON_CLIPBOARD
+uint16_t uniffi_asp_ffi_checksum_method_clipboardsink_on_clipboard(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_CHECKSUM_METHOD_CURSORSINK_ON_CURSOR
 #define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_CHECKSUM_METHOD_CURSORSINK_ON_CURSOR
 uint16_t uniffi_asp_ffi_checksum_method_cursorsink_on_cursor(void
@@ -894,6 +984,12 @@ uint16_t uniffi_asp_ffi_checksum_method_eventsink_on_event(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_CHECKSUM_METHOD_FRAMESINK_ON_FRAME
 #define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_CHECKSUM_METHOD_FRAMESINK_ON_FRAME
 uint16_t uniffi_asp_ffi_checksum_method_framesink_on_frame(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ASP_FFI_CHECKSUM_METHOD_MICROPHONE_PUSH
+#define UNIFFI_FFIDEF_UNIFFI_ASP_FFI_CHECKSUM_METHOD_MICROPHONE_PUSH
+uint16_t uniffi_asp_ffi_checksum_method_microphone_push(void
     
 );
 #endif

@@ -87,6 +87,7 @@ fun startServer(): Server = Server.start(
         codec = Codec.H264,
         preset = EncoderPreset.VERYFAST,
         seed = System.getenv("ASP_TEST_SEED")?.toULong(),
+        audio = "tone:1000",
     )
 )
 
@@ -145,6 +146,27 @@ fun main() {
         val client = Client.connect(clientConfig(server), FirstFrame(), null, FrameOptions(pixels = false))
         val shown = runBlocking { client.waitForFrames(10UL, 20_000UL) }
         check(shown >= 10UL) { "$shown frames" }
+        client.stop()
+        client.close()
+    }
+
+    test("audio both ways and the clipboard") {
+        val frames = CopyOnWriteArrayList<AudioFrame>()
+        val client = Client.connect(clientConfig(server), FirstFrame(), null, FrameOptions(pixels = false))
+        client.setAudioSink(object : AudioSink {
+            override fun onAudio(frame: AudioFrame) {
+                frames.add(frame)
+            }
+        })
+        // A second of a 600 Hz tone (silence, or a constant, would be skipped by Opus as silence).
+        client.startMicrophone(1u).push(List(48000) { (8000 * kotlin.math.sin(2 * Math.PI * 600 * it / 48000)).toInt().toShort() })
+        client.copy(ClipboardData.Text("copied from Kotlin"))
+        check(waitUntil { frames.size >= 50 }) { "${frames.size} audio frames" }
+        check(frames.takeLast(20).maxOf { f -> f.samples.maxOf { kotlin.math.abs(it.toInt()) } } > 4000) { "the tone is heard" }
+        check(waitUntil { server.stats().clients.last().clipboardReceived == 1UL }) { "the copy reached the server" }
+        check(waitUntil { server.stats().clients.last().microphoneFramesPlayed > 0UL }) { "the microphone reached the server" }
+        check(waitUntil { client.stats().audioLatency.count > 0UL }) { "audio latency measured" }
+        println("audio: latency p50 ${client.stats().audioLatency.p50} ms")
         client.stop()
         client.close()
     }
