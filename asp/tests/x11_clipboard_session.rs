@@ -1,6 +1,6 @@
-//! The clipboard of a real X desktop through a session: a copy made with `xclip` on the
-//! server's Xvfb reaches the client's clipboard, and the client's copy is what `xclip -o`
-//! pastes there.
+//! The clipboard of a real X desktop through a session: copies made with `xclip` on the
+//! server's Xvfb (text, a PNG image) reach the client's clipboard, and the client's copies are
+//! what `xclip -o` pastes there, byte for byte.
 #![cfg(all(target_os = "linux", feature = "x11"))]
 #![allow(clippy::disallowed_methods)] // bounded waits on the wall clock
 
@@ -70,8 +70,32 @@ async fn xclip_on_the_server_desktop_and_the_client_clipboard() {
         (String::from_utf8_lossy(&out.stdout) == back).then_some(())
     })
     .await;
+    // An image each way: xclip's PNG to the client, the client's PNG to xclip.
+    let remote_png = common::png::png_rgb(120, 80);
+    let mut xclip = Command::new("xclip")
+        .args(["-selection", "clipboard", "-t", "image/png", "-i"])
+        .env("DISPLAY", xvfb.display())
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("xclip");
+    xclip.stdin.take().unwrap().write_all(&remote_png).unwrap();
+    assert!(xclip.wait().unwrap().success());
+    let got = wait_for("the remote image on the client", || client_clip.lock().pasted().get(1).cloned()).await;
+    assert_eq!(got, ClipboardContent::Png(remote_png), "byte for byte");
+    let local_png = common::png::png_rgb(64, 200);
+    client_clip.lock().copy(ClipboardContent::Png(local_png.clone()));
+    wait_for("the client's image in xclip -o", || {
+        let out = Command::new("xclip")
+            .args(["-selection", "clipboard", "-t", "image/png", "-o"])
+            .env("DISPLAY", xvfb.display())
+            .output()
+            .ok()?;
+        (out.stdout == local_png).then_some(())
+    })
+    .await;
+
     let (server, client) = pair.stop().await;
     assert_eq!(server.clipboard_unavailable, None);
-    assert_eq!((server.clipboard.sent, server.clipboard.received), (1, 1));
-    assert_eq!((client.clipboard.sent, client.clipboard.received), (1, 1));
+    assert_eq!((server.clipboard.sent, server.clipboard.received), (2, 2));
+    assert_eq!((client.clipboard.sent, client.clipboard.received), (2, 2));
 }
