@@ -2,20 +2,11 @@
 //! (`asp::fuzzing::audio_packets`): no panic, whatever parses survives a round trip, and the
 //! jitter buffer it feeds stays within its bounds and plays in order (the harness asserts it).
 
+mod common;
+
 use asp::proto::audio::{AudioCodec, AudioPacket, MAX_PAYLOAD_LEN};
 use bytes::Bytes;
-
-/// A small deterministic generator (xorshift), so a failure repeats.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
+use common::rng::Rng;
 
 fn packet(seq: u32, capture_us: u64, payload_len: usize) -> Vec<u8> {
     AudioPacket {

@@ -10,6 +10,9 @@
 //! The sender's clock runs an hour ahead of the receiver's; the receiver is told the offset,
 //! as `ClockSync` would tell it.
 
+mod common;
+
+use common::rng::Rng;
 use std::collections::BTreeMap;
 
 use asp::audio::quality::{align, snr_db};
@@ -28,23 +31,6 @@ const AMPLITUDE: i16 = 8000;
 const FRAMES: u64 = 3000;
 /// The receiver's ticks are this far off the sender's capture grid.
 const TICK_PHASE_US: u64 = 3_000;
-
-/// A small deterministic generator (xorshift), so a failure repeats.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 /// What the network does to each packet.
 #[derive(Debug, Clone, Copy)]

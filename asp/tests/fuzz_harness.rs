@@ -1,20 +1,11 @@
 //! Random and mutated bytes through the facade's fuzz harness: no panic, and whatever parses
 //! survives a round trip (the harness asserts it).
 
+mod common;
+
 use asp::proto::display::FrameHeader;
 use asp::proto::input::{InputEvent, InputMessage};
-
-/// A small deterministic generator (xorshift), so a failure repeats.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
+use common::rng::Rng;
 
 #[test]
 fn random_and_mutated_messages() {

@@ -3,23 +3,14 @@
 //! bytes, the stream cut into pieces yields what it yields whole, and the parser's counters
 //! account for every byte (the harness asserts it).
 
+mod common;
+
 use asp::usb::{
     BufferedBulkPacket, BulkPacket, Capability, Caps, Codec, ControlPacket, DeviceConnect, EpInfo, Interface,
     InterfaceInfo, InterruptPacket, IsoPacket, Limits, Packet, Parser, Role, Speed, Status,
 };
 use bytes::Bytes;
-
-/// A small deterministic generator (xorshift), so a failure repeats.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
+use common::rng::Rng;
 
 /// The harness's limit.
 fn limits() -> Limits {

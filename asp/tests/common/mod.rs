@@ -5,3 +5,4 @@
 pub mod xvfb;
 
 pub mod png;
+pub mod rng;
