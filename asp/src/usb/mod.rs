@@ -67,6 +67,7 @@
 //! ```
 
 mod caps;
+pub mod device;
 mod codec;
 mod error;
 mod packet;
