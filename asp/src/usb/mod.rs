@@ -68,6 +68,7 @@
 
 mod caps;
 pub mod device;
+pub mod guest;
 mod codec;
 mod error;
 mod packet;

@@ -1,0 +1,200 @@
+//! Software USB devices through usbredir, in memory: a [`DeviceHost`] and a [`Guest`] exchange
+//! byte buffers, split at seeded random points, until both are quiet.
+
+mod common;
+
+use std::io::Cursor;
+
+use asp::usb::Limits;
+use asp::usb::device::{DeviceHost, HidKeyboard, MassStorage, SoftDevice};
+use asp::usb::guest::{Guest, KeyEvent, KeyboardDriver, ScsiCommand, ScsiOutcome, StorageDriver};
+use common::png::crc32;
+use common::rng::Rng;
+
+/// Moves bytes both ways, each buffer cut into random pieces, until neither side has any.
+fn pump<D: SoftDevice>(host: &mut DeviceHost<D>, guest: &mut Guest, rng: &mut Rng) {
+    loop {
+        let mut moved = false;
+        if let Some(bytes) = guest.poll_transmit() {
+            for piece in split(&bytes, rng) {
+                host.handle_input(piece).expect("host input");
+            }
+            moved = true;
+        }
+        if let Some(bytes) = host.poll_transmit().expect("host output") {
+            for piece in split(&bytes, rng) {
+                guest.handle_input(piece).expect("guest input");
+            }
+            moved = true;
+        }
+        if !moved {
+            return;
+        }
+    }
+}
+
+fn split<'a>(bytes: &'a [u8], rng: &mut Rng) -> Vec<&'a [u8]> {
+    let mut pieces = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let cut = if rest.len() > 4096 && rng.next() % 2 == 0 {
+            rest.len() / 2 + (rng.next() % 4096) as usize
+        } else {
+            1 + (rng.next() as usize) % rest.len()
+        };
+        let (piece, tail) = rest.split_at(cut.min(rest.len()));
+        pieces.push(piece);
+        rest = tail;
+    }
+    pieces
+}
+
+fn connect<D: SoftDevice>(device: D, rng: &mut Rng) -> (DeviceHost<D>, Guest) {
+    let mut host = DeviceHost::new(device, "asp soft device", Limits::default()).unwrap();
+    let mut guest = Guest::new("asp test guest", Limits::default()).unwrap();
+    pump(&mut host, &mut guest, rng);
+    assert!(guest.is_ready(), "enumeration: {:?}", guest.state());
+    assert_eq!(host.configuration(), 1);
+    (host, guest)
+}
+
+#[test]
+fn keyboard_types_asp() {
+    let mut rng = Rng(0x6b65_7962);
+    let (mut host, mut guest) = connect(HidKeyboard::new(), &mut rng);
+    let d = guest.device_descriptor();
+    assert_eq!(u16::from_le_bytes([d[8], d[9]]), 0x1d6b);
+    assert_eq!(u16::from_le_bytes([d[10], d[11]]), 0x0104);
+    let config = guest.config_descriptor().to_vec();
+    assert_eq!(usize::from(u16::from_le_bytes([config[2], config[3]])), config.len());
+    assert_eq!(&config[9..12], &[9, 4, 0]);
+    assert_eq!(config[18 + 1], 0x21, "HID descriptor after the interface");
+
+    let mut driver = KeyboardDriver::start(&mut guest).unwrap();
+    pump(&mut host, &mut guest, &mut rng);
+    let usages: Vec<u8> = "asp".bytes().map(|c| 0x04 + (c - b'a')).collect();
+    assert_eq!(usages, [0x04, 0x16, 0x13]);
+    let mut events = Vec::new();
+    for &usage in &usages {
+        assert!(host.device_mut().press(usage));
+        pump(&mut host, &mut guest, &mut rng);
+        events.extend(driver.poll(&mut guest));
+        assert!(host.device_mut().release(usage));
+        pump(&mut host, &mut guest, &mut rng);
+        events.extend(driver.poll(&mut guest));
+    }
+    // A shifted key: modifier first, then the key, released in reverse.
+    for (usage, pressed) in [(0xe1, true), (0x04, true), (0x04, false), (0xe1, false)] {
+        let keyboard = host.device_mut();
+        assert!(if pressed { keyboard.press(usage) } else { keyboard.release(usage) });
+    }
+    pump(&mut host, &mut guest, &mut rng);
+    events.extend(driver.poll(&mut guest));
+    let mut expected: Vec<KeyEvent> = usages
+        .iter()
+        .flat_map(|&usage| [KeyEvent { usage, pressed: true }, KeyEvent { usage, pressed: false }])
+        .collect();
+    expected.extend(
+        [(0xe1, true), (0x04, true), (0x04, false), (0xe1, false)].map(|(usage, pressed)| KeyEvent { usage, pressed }),
+    );
+    assert_eq!(events, expected);
+    assert_eq!(driver.reports(), 10);
+    let (h, g) = (host.stats(), guest.stats());
+    println!(
+        "keyboard: {} reports; host sent {} packets / {} bytes, guest sent {} packets / {} bytes",
+        driver.reports(),
+        h.packets_sent,
+        h.bytes_sent,
+        g.packets_sent,
+        g.bytes_sent
+    );
+}
+
+fn run(
+    host: &mut DeviceHost<MassStorage<Cursor<Vec<u8>>>>,
+    guest: &mut Guest,
+    driver: &mut StorageDriver,
+    command: &ScsiCommand,
+    rng: &mut Rng,
+) -> ScsiOutcome {
+    driver.start(guest, command).unwrap();
+    loop {
+        pump(host, guest, rng);
+        if let Some(outcome) = driver.poll(guest) {
+            return outcome.unwrap();
+        }
+        assert!(guest.stats().packets_sent < 10_000_000, "stuck");
+    }
+}
+
+#[test]
+fn mass_storage_writes_and_reads_16_mib() {
+    const DISK: usize = 32 << 20;
+    const DATA: usize = 16 << 20;
+    const PER_COMMAND: usize = 1 << 20;
+    let mut rng = Rng(0x6d61_7373);
+    let disk = MassStorage::new(Cursor::new(vec![0u8; DISK])).unwrap();
+    let (mut host, mut guest) = connect(disk, &mut rng);
+    let mut driver = StorageDriver::new(&guest).unwrap();
+
+    let inquiry = run(&mut host, &mut guest, &mut driver, &ScsiCommand::Inquiry, &mut rng);
+    assert_eq!(inquiry.status, 0);
+    assert_eq!(inquiry.data.len(), 36);
+    assert_eq!(&inquiry.data[8..16], b"asp     ");
+    assert_eq!(run(&mut host, &mut guest, &mut driver, &ScsiCommand::TestUnitReady, &mut rng).status, 0);
+    let capacity = run(&mut host, &mut guest, &mut driver, &ScsiCommand::ReadCapacity, &mut rng);
+    let last = u32::from_be_bytes(capacity.data[0..4].try_into().unwrap());
+    let block = u32::from_be_bytes(capacity.data[4..8].try_into().unwrap());
+    assert_eq!((last, block), ((DISK / 512 - 1) as u32, 512));
+
+    let mut data = vec![0u8; DATA];
+    for chunk in data.chunks_mut(8) {
+        chunk.copy_from_slice(&rng.next().to_le_bytes()[..chunk.len()]);
+    }
+    let sum = crc32(&data);
+    let lba0 = 4096u32;
+    let data = bytes::Bytes::from(data);
+    let mut transfers = 0;
+    for (i, at) in (0..DATA).step_by(PER_COMMAND).enumerate() {
+        let lba = lba0 + (at / 512) as u32;
+        let command = ScsiCommand::Write { lba, data: data.slice(at..at + PER_COMMAND) };
+        let outcome = run(&mut host, &mut guest, &mut driver, &command, &mut rng);
+        assert_eq!((outcome.status, outcome.residue), (0, 0), "write {i}");
+        transfers += outcome.transfers;
+    }
+    assert_eq!(transfers, 16 * (2 + 16), "CBW, 16 chunks of 64 KiB and CSW per command");
+    let start = lba0 as usize * 512;
+    let store = host.device_mut().store_mut().get_ref();
+    assert_eq!(crc32(&store[start..start + DATA]), sum, "the backing store holds the data");
+    assert!(store[..start].iter().all(|&b| b == 0));
+
+    let mut back = Vec::with_capacity(DATA);
+    for at in (0..DATA).step_by(PER_COMMAND) {
+        let lba = lba0 + (at / 512) as u32;
+        let command = ScsiCommand::Read { lba, blocks: (PER_COMMAND / 512) as u16 };
+        let outcome = run(&mut host, &mut guest, &mut driver, &command, &mut rng);
+        assert_eq!((outcome.status, outcome.residue), (0, 0));
+        back.extend_from_slice(&outcome.data);
+    }
+    assert_eq!(crc32(&back), sum);
+    assert!(back == data, "read back what was written");
+
+    // Past the end: CHECK CONDITION, then ILLEGAL REQUEST / LBA OUT OF RANGE.
+    let outside = ScsiCommand::Read { lba: (DISK / 512 - 1) as u32, blocks: 2 };
+    let failed = run(&mut host, &mut guest, &mut driver, &outside, &mut rng);
+    assert_eq!(failed.status, 1);
+    assert_eq!(failed.residue, 1024);
+    assert!(failed.data.is_empty());
+    let sense = run(&mut host, &mut guest, &mut driver, &ScsiCommand::RequestSense, &mut rng);
+    assert_eq!((sense.data[2] & 0x0f, sense.data[12], sense.data[13]), (5, 0x21, 0));
+    let outside = ScsiCommand::Write { lba: (DISK / 512) as u32, data: bytes::Bytes::from(vec![7u8; 512]) };
+    assert_eq!(run(&mut host, &mut guest, &mut driver, &outside, &mut rng).status, 1);
+    assert_eq!(host.device_mut().sense().key, 5);
+    assert_eq!(run(&mut host, &mut guest, &mut driver, &ScsiCommand::TestUnitReady, &mut rng).status, 0);
+
+    let (h, g) = (host.stats(), guest.stats());
+    println!(
+        "mass storage: wrote and read {} bytes (crc32 {sum:#010x}); host sent {} packets / {} bytes, guest sent {} packets / {} bytes; bulk requests {}, control {}",
+        DATA, h.packets_sent, h.bytes_sent, g.packets_sent, g.bytes_sent, h.bulk, h.control
+    );
+}
