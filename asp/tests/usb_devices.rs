@@ -5,9 +5,9 @@ mod common;
 
 use std::io::Cursor;
 
-use asp::usb::Limits;
 use asp::usb::device::{DeviceHost, HidKeyboard, MassStorage, SoftDevice};
 use asp::usb::guest::{Guest, KeyEvent, KeyboardDriver, ScsiCommand, ScsiOutcome, StorageDriver};
+use asp::usb::{BulkPacket, ControlPacket, Limits, Packet, Status};
 use common::png::crc32;
 use common::rng::Rng;
 
@@ -197,4 +197,95 @@ fn mass_storage_writes_and_reads_16_mib() {
         "mass storage: wrote and read {} bytes (crc32 {sum:#010x}); host sent {} packets / {} bytes, guest sent {} packets / {} bytes; bulk requests {}, control {}",
         DATA, h.packets_sent, h.bytes_sent, g.packets_sent, g.bytes_sent, h.bulk, h.control
     );
+}
+
+/// A control request through the guest, answered by the host.
+fn control<D: SoftDevice>(
+    host: &mut DeviceHost<D>,
+    guest: &mut Guest,
+    rng: &mut Rng,
+    (request_type, request, value, index, length): (u8, u8, u16, u16, u16),
+    data: &[u8],
+) -> ControlPacket {
+    let is_in = request_type & 0x80 != 0;
+    let packet = ControlPacket {
+        endpoint: if is_in { 0x80 } else { 0 },
+        request,
+        request_type,
+        status: Status::Success,
+        value,
+        index,
+        length: if is_in { length } else { data.len() as u16 },
+        data: bytes::Bytes::copy_from_slice(data),
+    };
+    let id = guest.submit(&Packet::Control(packet)).unwrap();
+    pump(host, guest, rng);
+    match guest.take_completion(id) {
+        Some(Packet::Control(answer)) => answer,
+        other => panic!("no control answer: {other:?}"),
+    }
+}
+
+fn answer<D: SoftDevice>(host: &mut DeviceHost<D>, guest: &mut Guest, rng: &mut Rng, packet: &Packet) -> Packet {
+    let id = guest.submit(packet).unwrap();
+    pump(host, guest, rng);
+    guest.take_completion(id).expect("an answer")
+}
+
+#[test]
+fn requests_cancel_and_reset() {
+    let mut rng = Rng(0x7265_7173);
+    let (mut host, mut guest) = connect(MassStorage::new(Cursor::new(vec![0u8; 1 << 20])).unwrap(), &mut rng);
+    // GET MAX LUN, Bulk-Only reset, a string, an unknown request.
+    let lun = control(&mut host, &mut guest, &mut rng, (0xa1, 0xfe, 0, 0, 1), &[]);
+    assert_eq!((lun.status, &lun.data[..]), (Status::Success, &[0u8][..]));
+    assert_eq!(control(&mut host, &mut guest, &mut rng, (0x21, 0xff, 0, 0, 0), &[]).status, Status::Success);
+    let product = control(&mut host, &mut guest, &mut rng, (0x80, 6, 0x0302, 0x0409, 255), &[]);
+    let text: Vec<u16> = product.data[2..].chunks(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+    assert_eq!(String::from_utf16(&text).unwrap(), "asp soft disk");
+    assert_eq!(control(&mut host, &mut guest, &mut rng, (0xc0, 0x42, 0, 0, 4), &[]).status, Status::Stall);
+    let short = control(&mut host, &mut guest, &mut rng, (0x80, 6, 0x0100, 0, 8), &[]);
+    assert_eq!(short.data.len(), 8, "a descriptor cut to wLength");
+
+    assert_eq!(
+        answer(&mut host, &mut guest, &mut rng, &Packet::GetConfiguration),
+        Packet::ConfigurationStatus { status: Status::Success, configuration: 1 }
+    );
+    assert_eq!(
+        answer(&mut host, &mut guest, &mut rng, &Packet::SetAltSetting { interface: 0, alt: 0 }),
+        Packet::AltSettingStatus { status: Status::Success, interface: 0, alt: 0 }
+    );
+    assert!(matches!(
+        answer(&mut host, &mut guest, &mut rng, &Packet::GetAltSetting { interface: 5 }),
+        Packet::AltSettingStatus { status: Status::Inval, .. }
+    ));
+
+    // MODE SENSE(6) and PREVENT ALLOW MEDIUM REMOVAL.
+    let mut driver = StorageDriver::new(&guest).unwrap();
+    let mode = run(&mut host, &mut guest, &mut driver, &ScsiCommand::ModeSense6, &mut rng);
+    assert_eq!((mode.status, mode.data.len()), (0, 4));
+    let prevent = ScsiCommand::PreventAllowMediumRemoval { prevent: true };
+    assert_eq!(run(&mut host, &mut guest, &mut driver, &prevent, &mut rng).status, 0);
+
+    // A bulk IN with nothing to read waits, and is cancelled.
+    let read =
+        BulkPacket { endpoint: 0x81, status: Status::Success, length: 13, stream_id: 0, data: bytes::Bytes::new() };
+    let id = guest.submit(&Packet::Bulk(read)).unwrap();
+    pump(&mut host, &mut guest, &mut rng);
+    assert!(guest.take_completion(id).is_none(), "waits for data");
+    guest.cancel(id).unwrap();
+    pump(&mut host, &mut guest, &mut rng);
+    assert!(matches!(guest.take_completion(id), Some(Packet::Bulk(BulkPacket { status: Status::Cancelled, .. }))));
+
+    // Reset: unconfigured until the guest sets a configuration again.
+    guest.submit(&Packet::Reset).unwrap();
+    pump(&mut host, &mut guest, &mut rng);
+    assert_eq!(host.configuration(), 0);
+
+    // The keyboard's report descriptor and LEDs.
+    let (mut host, mut guest) = connect(HidKeyboard::new(), &mut rng);
+    let report = control(&mut host, &mut guest, &mut rng, (0x81, 6, 0x2200, 0, 255), &[]);
+    assert_eq!((report.data.len(), report.data[0], report.data[62]), (63, 0x05, 0xc0));
+    assert_eq!(control(&mut host, &mut guest, &mut rng, (0x21, 9, 0x0200, 0, 1), &[0x02]).status, Status::Success);
+    assert_eq!(host.device().leds(), 0x02);
 }

@@ -212,6 +212,19 @@ impl Guest {
         Ok(id)
     }
 
+    /// Asks the host to cancel request `id` (`cancel_data_packet` carries the id it cancels);
+    /// the host answers the request with status `Cancelled` if it still held it.
+    ///
+    /// # Errors
+    /// Before the host's hello.
+    pub fn cancel(&mut self, id: u64) -> Result<(), GuestError> {
+        let codec = self.parser.outgoing().ok_or(GuestError::Unexpected(PacketType::CancelDataPacket))?;
+        let n = codec.encode(id, &Packet::CancelDataPacket, &mut self.out)?;
+        self.stats.packets_sent += 1;
+        self.stats.bytes_sent += n as u64;
+        Ok(())
+    }
+
     /// The answer to request `id`, once it has come.
     pub fn take_completion(&mut self, id: u64) -> Option<Packet> {
         self.completions.remove(&id)
@@ -398,6 +411,13 @@ pub enum ScsiCommand {
     RequestSense,
     /// READ CAPACITY(10).
     ReadCapacity,
+    /// MODE SENSE(6), all pages, 4 bytes.
+    ModeSense6,
+    /// PREVENT ALLOW MEDIUM REMOVAL.
+    PreventAllowMediumRemoval {
+        /// Prevent (true) or allow.
+        prevent: bool,
+    },
     /// READ(10) of `blocks` blocks from `lba`.
     Read {
         /// First block.
@@ -501,6 +521,17 @@ impl StorageDriver {
             ScsiCommand::ReadCapacity => {
                 cb[0] = 0x25;
                 (8, true, 10, Bytes::new())
+            }
+            ScsiCommand::ModeSense6 => {
+                cb[0] = 0x1a;
+                cb[2] = 0x3f;
+                cb[4] = 4;
+                (4, true, 6, Bytes::new())
+            }
+            ScsiCommand::PreventAllowMediumRemoval { prevent } => {
+                cb[0] = 0x1e;
+                cb[4] = u8::from(*prevent);
+                (0, false, 6, Bytes::new())
             }
             ScsiCommand::Read { lba, blocks } => {
                 cb[0] = 0x28;
