@@ -16,6 +16,44 @@
 //!
 //! Two devices come with it: [`HidKeyboard`] (a boot-protocol keyboard) and [`MassStorage`]
 //! (Bulk-Only Transport with SCSI over any `Read + Write + Seek`).
+//!
+//! ## Example
+//!
+//! A keyboard types "a" to a [`Guest`](crate::usb::guest::Guest) in memory:
+//!
+//! ```
+//! use asp::usb::Limits;
+//! use asp::usb::device::{DeviceHost, HidKeyboard};
+//! use asp::usb::guest::{Guest, KeyEvent, KeyboardDriver};
+//!
+//! let mut host = DeviceHost::new(HidKeyboard::new(), "soft host", Limits::default()).unwrap();
+//! let mut guest = Guest::new("guest", Limits::default()).unwrap();
+//! // The run loop: move bytes each way until both sides are quiet.
+//! let mut pump = |host: &mut DeviceHost<HidKeyboard>, guest: &mut Guest| loop {
+//!     let to_host = guest.poll_transmit();
+//!     let to_guest = host.poll_transmit().unwrap();
+//!     if to_host.is_none() && to_guest.is_none() {
+//!         break;
+//!     }
+//!     if let Some(bytes) = to_guest {
+//!         guest.handle_input(&bytes).unwrap();
+//!     }
+//!     if let Some(bytes) = to_host {
+//!         host.handle_input(&bytes).unwrap();
+//!     }
+//! };
+//! pump(&mut host, &mut guest);
+//! assert!(guest.is_ready());
+//! let mut keyboard = KeyboardDriver::start(&mut guest).unwrap();
+//! pump(&mut host, &mut guest);
+//! host.device_mut().press(0x04);
+//! host.device_mut().release(0x04);
+//! pump(&mut host, &mut guest);
+//! assert_eq!(
+//!     keyboard.poll(&mut guest),
+//!     [KeyEvent { usage: 0x04, pressed: true }, KeyEvent { usage: 0x04, pressed: false }]
+//! );
+//! ```
 
 mod keyboard;
 mod storage;
