@@ -57,6 +57,8 @@
 
 mod keyboard;
 mod storage;
+#[cfg(test)]
+mod tests;
 
 use std::collections::VecDeque;
 
