@@ -289,3 +289,35 @@ fn requests_cancel_and_reset() {
     assert_eq!(control(&mut host, &mut guest, &mut rng, (0x21, 9, 0x0200, 0, 1), &[0x02]).status, Status::Success);
     assert_eq!(host.device().leds(), 0x02);
 }
+
+#[test]
+fn mass_storage_backed_by_a_file() {
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("usb_devices_disk.img");
+    let file = std::fs::File::options().read(true).write(true).create(true).truncate(true).open(&path).unwrap();
+    file.set_len(4 << 20).unwrap();
+    let mut rng = Rng(0x6669_6c65);
+    let mut host = DeviceHost::new(MassStorage::new(file).unwrap(), "file disk", Limits::default()).unwrap();
+    let mut guest = Guest::new("guest", Limits::default()).unwrap();
+    pump(&mut host, &mut guest, &mut rng);
+    assert!(guest.is_ready());
+    let mut driver = StorageDriver::new(&guest).unwrap();
+    let data: Vec<u8> = (0..200 * 512).map(|_| rng.next() as u8).collect();
+    let write = ScsiCommand::Write { lba: 4000, data: bytes::Bytes::from(data.clone()) };
+    let steps = |host: &mut DeviceHost<_>, guest: &mut Guest, driver: &mut StorageDriver, rng: &mut Rng| loop {
+        pump(host, guest, rng);
+        if let Some(outcome) = driver.poll(guest) {
+            return outcome.unwrap();
+        }
+    };
+    driver.start(&mut guest, &write).unwrap();
+    let written = steps(&mut host, &mut guest, &mut driver, &mut rng);
+    assert_eq!((written.status, written.transfers), (0, 2 + 2), "100 KiB: two bulk transfers");
+    driver.start(&mut guest, &ScsiCommand::Read { lba: 4000, blocks: 200 }).unwrap();
+    let read = steps(&mut host, &mut guest, &mut driver, &mut rng);
+    assert_eq!(read.status, 0);
+    assert!(read.data == data);
+    drop(host);
+    let on_disk = std::fs::read(&path).unwrap();
+    assert!(on_disk[4000 * 512..4200 * 512] == data[..], "the file holds the data");
+    std::fs::remove_file(&path).unwrap();
+}
