@@ -260,6 +260,26 @@ fn requests_cancel_and_reset() {
         Packet::AltSettingStatus { status: Status::Inval, .. }
     ));
 
+    // Iso streams, bulk streams and bulk receiving are refused.
+    assert_eq!(
+        answer(
+            &mut host,
+            &mut guest,
+            &mut rng,
+            &Packet::StartIsoStream { endpoint: 0x81, pkts_per_urb: 8, no_urbs: 4 }
+        ),
+        Packet::IsoStreamStatus { status: Status::Stall, endpoint: 0x81 }
+    );
+    assert!(matches!(
+        answer(&mut host, &mut guest, &mut rng, &Packet::AllocBulkStreams { endpoints: 3, no_streams: 4 }),
+        Packet::BulkStreamsStatus { status: Status::Stall, .. }
+    ));
+    let receive = Packet::StartBulkReceiving { stream_id: 0, bytes_per_transfer: 512, endpoint: 0x81, no_transfers: 2 };
+    assert!(matches!(
+        answer(&mut host, &mut guest, &mut rng, &receive),
+        Packet::BulkReceivingStatus { status: Status::Stall, .. }
+    ));
+
     // MODE SENSE(6) and PREVENT ALLOW MEDIUM REMOVAL.
     let mut driver = StorageDriver::new(&guest).unwrap();
     let mode = run(&mut host, &mut guest, &mut driver, &ScsiCommand::ModeSense6, &mut rng);

@@ -479,7 +479,19 @@ impl<D: SoftDevice> DeviceHost<D> {
                 let answer = InterruptPacket { status: Status::Stall, data: Bytes::new(), ..p };
                 self.send(id, &Packet::Interrupt(answer))?;
             }
-            Packet::FilterFilter { .. } | Packet::FilterReject | Packet::DeviceDisconnectAck => {}
+            // What the soft devices do not offer is refused with the status packet it expects.
+            Packet::StartIsoStream { endpoint, .. } | Packet::StopIsoStream { endpoint } => {
+                self.send(id, &Packet::IsoStreamStatus { status: Status::Stall, endpoint })?;
+            }
+            Packet::AllocBulkStreams { endpoints, .. } | Packet::FreeBulkStreams { endpoints } => {
+                let answer = Packet::BulkStreamsStatus { endpoints, no_streams: 0, status: Status::Stall };
+                self.send(id, &answer)?;
+            }
+            Packet::StartBulkReceiving { stream_id, endpoint, .. }
+            | Packet::StopBulkReceiving { stream_id, endpoint } => {
+                self.send(id, &Packet::BulkReceivingStatus { stream_id, endpoint, status: Status::Stall })?;
+            }
+            Packet::Iso(_) | Packet::FilterFilter { .. } | Packet::FilterReject | Packet::DeviceDisconnectAck => {}
             other => return Err(HostError::Unexpected(other.packet_type())),
         }
         Ok(())
