@@ -341,3 +341,49 @@ fn mass_storage_backed_by_a_file() {
     assert!(on_disk[4000 * 512..4200 * 512] == data[..], "the file holds the data");
     std::fs::remove_file(&path).unwrap();
 }
+
+/// Every buffer cut into pieces of 1 to 7 bytes: enumeration, typing and a disk round trip.
+#[test]
+fn tiny_pieces() {
+    let mut rng = Rng(0x7469_6e79);
+    let mut host =
+        DeviceHost::new(MassStorage::new(Cursor::new(vec![0u8; 1 << 20])).unwrap(), "h", Limits::default()).unwrap();
+    let mut guest = Guest::new("g", Limits::default()).unwrap();
+    let tiny = |host: &mut DeviceHost<_>, guest: &mut Guest, rng: &mut Rng| loop {
+        let to_host = guest.poll_transmit();
+        let to_guest = host.poll_transmit().unwrap();
+        if to_host.is_none() && to_guest.is_none() {
+            return;
+        }
+        for piece in to_host.iter().flat_map(|b| b.chunks(1 + (rng.next() % 7) as usize)) {
+            host.handle_input(piece).unwrap();
+        }
+        for piece in to_guest.iter().flat_map(|b| b.chunks(1 + (rng.next() % 7) as usize)) {
+            guest.handle_input(piece).unwrap();
+        }
+    };
+    tiny(&mut host, &mut guest, &mut rng);
+    assert!(guest.is_ready());
+    let mut driver = StorageDriver::new(&guest).unwrap();
+    let data: Vec<u8> = (0..8 * 512).map(|_| rng.next() as u8).collect();
+    for command in
+        [ScsiCommand::Write { lba: 3, data: bytes::Bytes::from(data.clone()) }, ScsiCommand::Read { lba: 3, blocks: 8 }]
+    {
+        driver.start(&mut guest, &command).unwrap();
+        let outcome = loop {
+            tiny(&mut host, &mut guest, &mut rng);
+            if let Some(outcome) = driver.poll(&mut guest) {
+                break outcome.unwrap();
+            }
+        };
+        assert_eq!(outcome.status, 0);
+        if matches!(command, ScsiCommand::Read { .. }) {
+            assert!(outcome.data == data);
+        }
+    }
+    println!(
+        "tiny pieces: guest received {} packets / {} bytes",
+        guest.stats().packets_received,
+        guest.stats().bytes_received
+    );
+}

@@ -29,7 +29,7 @@
 //! let mut host = DeviceHost::new(HidKeyboard::new(), "soft host", Limits::default()).unwrap();
 //! let mut guest = Guest::new("guest", Limits::default()).unwrap();
 //! // The run loop: move bytes each way until both sides are quiet.
-//! let mut pump = |host: &mut DeviceHost<HidKeyboard>, guest: &mut Guest| loop {
+//! let pump = |host: &mut DeviceHost<HidKeyboard>, guest: &mut Guest| loop {
 //!     let to_host = guest.poll_transmit();
 //!     let to_guest = host.poll_transmit().unwrap();
 //!     if to_host.is_none() && to_guest.is_none() {
