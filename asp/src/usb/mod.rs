@@ -67,10 +67,10 @@
 //! ```
 
 mod caps;
-pub mod device;
-pub mod guest;
 mod codec;
+pub mod device;
 mod error;
+pub mod guest;
 mod packet;
 mod parser;
 #[cfg(test)]
