@@ -9,6 +9,12 @@
 //! and scores what the client showed; `viewer` (feature `viewer`) shows a client's stream in a
 //! window and sends its keyboard and mouse; the `asp` binary wraps it all (`asp demo`, `serve`,
 //! `connect`, `bench`).
+//!
+//! Beside pictures and input a session carries the pointer ([`cursor`]), audio both ways
+//! ([`audio`]) and the clipboard under the server's policy ([`clipboard`]); [`host`] serves many
+//! clients on one port. The window-management messages ([`proto::window`]) and USB redirection
+//! ([`usb`]: the usbredir codec, software devices, a guest side) are built but not yet carried
+//! by a session.
 
 pub mod audio;
 pub mod baseline;
