@@ -173,6 +173,8 @@ pub struct ClientStats {
     pub clipboard_unavailable: Option<String>,
     /// The server's audio played here and the microphone sent.
     pub audio: crate::audio::AudioStats,
+    /// The USB channel.
+    pub usb: crate::usb::link::UsbStats,
 }
 
 /// State shared by the session task and the decode thread.
@@ -234,6 +236,7 @@ pub struct ClientSession {
     clipboard_worker: Option<std::thread::JoinHandle<()>>,
     audio_tx: mpsc::Sender<bytes::Bytes>,
     audio_threads: Vec<std::thread::JoinHandle<()>>,
+    usb_slot: crate::usb::link::UsbSlot,
     next_seq: AtomicU64,
     task: tokio::task::JoinHandle<()>,
     decoder: Option<std::thread::JoinHandle<()>>,
@@ -295,7 +298,8 @@ impl ClientSession {
             .await
             .map_err(|_| ClientError::Ended)??;
         let (audio_tx, audio_out) = mpsc::channel(16);
-        let channels = session::Channels { clipboard, microphone, audio_out };
+        let (usb, usb_slot) = crate::usb::link::UsbPump::open(&connection).await.map_err(|_| ClientError::Ended)?;
+        let channels = session::Channels { clipboard, microphone, audio_out, usb };
         let task =
             tokio::spawn(session::run(connection, input, frames_tx, control_rx, commands_rx, channels, shared.clone()));
         Ok(ClientSession {
@@ -305,6 +309,7 @@ impl ClientSession {
             clipboard_worker: None,
             audio_tx,
             audio_threads: Vec::new(),
+            usb_slot,
             next_seq: AtomicU64::new(1),
             task,
             decoder: Some(decoder),
@@ -412,6 +417,13 @@ impl ClientSession {
             .map_err(|e| ClientError::Config(e.to_string()))?;
         self.audio_threads.push(sender);
         Ok(())
+    }
+
+    /// Redirects a USB device to the server: `device` (a [`DeviceHost`](crate::usb::device::DeviceHost)
+    /// around a software device, say) plays the usbredir host; the session carries its byte
+    /// stream on the USB channel. Replaces a device attached before.
+    pub fn attach_usb(&self, device: crate::usb::link::SharedEndpoint) {
+        self.usb_slot.attach(device);
     }
 
     /// Where the server's pointer goes: `sink` gets every change of position, visibility or

@@ -49,6 +49,7 @@ pub(super) struct Channels {
     pub(super) clipboard: ClipboardPump,
     pub(super) microphone: ChannelId,
     pub(super) audio_out: mpsc::Receiver<Bytes>,
+    pub(super) usb: crate::usb::link::UsbPump,
 }
 
 /// Runs until the server closes, the carrier fails or the application closes.
@@ -61,7 +62,9 @@ pub(super) async fn run(
     channels: Channels,
     shared: Arc<Shared>,
 ) {
-    let Channels { clipboard, microphone, mut audio_out } = channels;
+    let Channels { clipboard, microphone, mut audio_out, mut usb } = channels;
+    let mut usb_tick = tokio::time::interval(crate::usb::link::POLL);
+    usb_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut task = Task {
         connection,
         input,
@@ -79,9 +82,17 @@ pub(super) async fn run(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let (clipboard_ready, clipboard_retry) = (task.clipboard.ready(), task.clipboard.retry_at());
+        let (usb_ready, usb_retry) = (usb.ready(), usb.retry_at());
         tokio::select! {
             event = task.connection.next_event() => match event {
                 Some(Event::Closed(_)) | None => break,
+                Some(Event::ChannelOpened { id, config }) if config.kind == ChannelKind::Usb => {
+                    usb.on_opened(id, &config);
+                }
+                Some(Event::Message { channel, data, .. }) if usb.owns(channel) => {
+                    usb.on_message(&data);
+                    task.shared.lock().stats.usb.clone_from(&usb.stats);
+                }
                 Some(Event::Message { channel, data, .. }) if task.clipboard.owns(channel) => {
                     task.clipboard.on_message(&data, &task.connection).await;
                     task.note_clipboard();
@@ -97,6 +108,14 @@ pub(super) async fn run(
                 task.clipboard.on_local(local);
                 task.note_clipboard();
             },
+            _ = usb_tick.tick(), if usb_ready => {
+                if usb.pump(&task.connection).await.is_err() {
+                    break;
+                }
+                task.shared.lock().stats.usb.clone_from(&usb.stats);
+            },
+            () = tokio::time::sleep_until(usb_retry.unwrap_or_else(tokio::time::Instant::now)),
+                if usb_retry.is_some() => usb.retry(),
             () = async {}, if clipboard_ready => {
                 if task.clipboard.pump(&task.connection).await.is_err() {
                     break;

@@ -153,6 +153,8 @@ pub struct ServerStats {
     pub clipboard_unavailable: Option<String>,
     /// The desktop's audio sent and the client's microphone played.
     pub audio: crate::audio::AudioStats,
+    /// The USB channel.
+    pub usb: crate::usb::link::UsbStats,
 }
 
 /// Wakes the capture thread when an input event has been applied.
@@ -229,6 +231,7 @@ pub struct ServerSession {
     task: tokio::task::JoinHandle<()>,
     clipboard_events: mpsc::Sender<crate::clipboard::pump::LocalEvent>,
     audio_tx: mpsc::Sender<bytes::Bytes>,
+    usb_slot: crate::usb::link::UsbSlot,
 }
 
 impl ServerSession {
@@ -297,6 +300,7 @@ impl ServerSession {
             .await
             .map_err(|_| ServerError::Ended)??;
         let (audio_tx, audio_out) = mpsc::channel(16);
+        let (usb, usb_slot) = crate::usb::link::UsbPump::open(&connection).await.map_err(|_| ServerError::Ended)?;
         let mailbox = Arc::new(Mailbox::new());
         let (encoded_tx, encoded_rx) = mpsc::channel(8);
         let (alarm_tx, alarms) = mpsc::unbounded_channel();
@@ -332,14 +336,14 @@ impl ServerSession {
         };
         let task = tokio::spawn(session::run(
             connection,
-            session::Outputs { display, cursor: cursor_channels, clipboard, playback, audio_out },
+            session::Outputs { display, cursor: cursor_channels, clipboard, playback, audio_out, usb },
             encoded_rx,
             input_tx,
             alarm_tx,
             shared.clone(),
             config.display_deadline,
         ));
-        Ok(ServerSession { shared, alarms, threads, task, clipboard_events, audio_tx })
+        Ok(ServerSession { shared, alarms, threads, task, clipboard_events, audio_tx, usb_slot })
     }
 
     /// Shares `clipboard` with the client (within [`ServerConfig::clipboard`]), instead of or
@@ -393,6 +397,13 @@ impl ServerSession {
             .map_err(|e| ServerError::Config(e.to_string()))?;
         self.threads.push(player);
         Ok(())
+    }
+
+    /// Uses the client's redirected USB device through `guest` (a
+    /// [`Guest`](crate::usb::guest::Guest), whose class drivers the application drives while
+    /// the session carries its byte stream on the USB channel).
+    pub fn attach_usb(&self, guest: crate::usb::link::SharedEndpoint) {
+        self.usb_slot.attach(guest);
     }
 
     /// A snapshot of the counters.

@@ -43,6 +43,8 @@ pub(super) struct Outputs {
     /// The desktop's audio: its channel, and what the sender thread makes for it.
     pub(super) playback: ChannelId,
     pub(super) audio_out: mpsc::Receiver<bytes::Bytes>,
+    /// The USB channel's stream, to and from the application's guest.
+    pub(super) usb: crate::usb::link::UsbPump,
 }
 
 /// Runs until the client goes away or the pipeline is stopped; then closes the session.
@@ -55,13 +57,24 @@ pub(super) async fn run(
     shared: Arc<Shared>,
     deadline: Duration,
 ) {
-    let Outputs { display, mut cursor, mut clipboard, playback, mut audio_out } = outputs;
+    let Outputs { display, mut cursor, mut clipboard, playback, mut audio_out, mut usb } = outputs;
+    let mut usb_tick = tokio::time::interval(crate::usb::link::POLL);
+    usb_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut input_channels: Vec<ChannelId> = Vec::new();
     let mut microphones: Vec<ChannelId> = Vec::new();
     let mut encoder_open = true;
     loop {
         let (clipboard_ready, clipboard_retry) = (clipboard.ready(), clipboard.retry_at());
+        let (usb_ready, usb_retry) = (usb.ready(), usb.retry_at());
         tokio::select! {
+            _ = usb_tick.tick(), if usb_ready => {
+                if usb.pump(&connection).await.is_err() {
+                    break;
+                }
+                shared.stats().usb.clone_from(&usb.stats);
+            },
+            () = tokio::time::sleep_until(usb_retry.unwrap_or_else(tokio::time::Instant::now)),
+                if usb_retry.is_some() => usb.retry(),
             Some(message) = async { cursor.as_mut()?.messages.recv().await } => {
                 let Some(channels) = &cursor else { continue };
                 let sent = match message {
@@ -105,6 +118,13 @@ pub(super) async fn run(
                     clipboard.on_opened(id, &config);
                 }
                 Some(Event::ChannelOpened { id, config }) if config.kind == ChannelKind::Audio => microphones.push(id),
+                Some(Event::ChannelOpened { id, config }) if config.kind == ChannelKind::Usb => {
+                    usb.on_opened(id, &config);
+                }
+                Some(Event::Message { channel, data, .. }) if usb.owns(channel) => {
+                    usb.on_message(&data);
+                    shared.stats().usb.clone_from(&usb.stats);
+                }
                 Some(Event::Message { channel, data, .. }) if microphones.contains(&channel) => shared.audio.deliver(data),
                 Some(Event::Message { channel, data, .. }) if clipboard.owns(channel) => {
                     clipboard.on_message(&data, &connection).await;

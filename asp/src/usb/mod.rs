@@ -71,6 +71,7 @@ mod codec;
 pub mod device;
 mod error;
 pub mod guest;
+pub mod link;
 mod packet;
 mod parser;
 #[cfg(test)]

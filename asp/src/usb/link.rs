@@ -1,0 +1,229 @@
+//! USB redirection inside a session: each side's usbredir end ([`UsbEndpoint`]: the client's
+//! [`DeviceHost`] for a device it shares, the server's [`Guest`] that uses it) exchanges its
+//! byte stream over the USB channels (reliable, ordered, bulk class), cut into messages of at
+//! most [`USB_CHUNK`] bytes and sent as the channel takes them, so that a disk copy shares the
+//! link with the display.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use asp_core::{ChannelConfig, ChannelId, ChannelKind, SendError};
+use asp_transport::Connection;
+use bytes::Bytes;
+
+use super::device::{DeviceHost, SoftDevice};
+use super::guest::Guest;
+
+/// Largest message of the usbredir stream on the channel.
+pub const USB_CHUNK: usize = 64 * 1024;
+/// How often the session looks for what its end wants to send.
+pub(crate) const POLL: Duration = Duration::from_millis(2);
+/// How long to wait before retrying a full channel.
+const RETRY: Duration = Duration::from_millis(5);
+/// Messages sent per turn of the session task, so that the display and input keep their turn.
+const CHUNKS_PER_TURN: usize = 8;
+
+/// One side's end of a usbredir stream.
+pub trait UsbEndpoint: Send {
+    /// Bytes from the peer.
+    ///
+    /// # Errors
+    /// A message when the stream is broken beyond repair; the session stops redirecting.
+    fn handle_input(&mut self, data: &[u8]) -> Result<(), String>;
+
+    /// Bytes for the peer, if any.
+    ///
+    /// # Errors
+    /// As [`handle_input`](Self::handle_input).
+    fn poll_transmit(&mut self) -> Result<Option<Vec<u8>>, String>;
+}
+
+impl<D: SoftDevice + Send> UsbEndpoint for DeviceHost<D> {
+    fn handle_input(&mut self, data: &[u8]) -> Result<(), String> {
+        DeviceHost::handle_input(self, data).map_err(|e| e.to_string())
+    }
+
+    fn poll_transmit(&mut self) -> Result<Option<Vec<u8>>, String> {
+        DeviceHost::poll_transmit(self).map_err(|e| e.to_string())
+    }
+}
+
+impl UsbEndpoint for Guest {
+    fn handle_input(&mut self, data: &[u8]) -> Result<(), String> {
+        Guest::handle_input(self, data).map_err(|e| e.to_string())
+    }
+
+    fn poll_transmit(&mut self) -> Result<Option<Vec<u8>>, String> {
+        Ok(Guest::poll_transmit(self))
+    }
+}
+
+/// An endpoint the application keeps a hand on (to drive a guest's class drivers) while the
+/// session pumps its bytes.
+pub type SharedEndpoint = Arc<Mutex<dyn UsbEndpoint>>;
+
+/// Counters of a session's USB channel.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct UsbStats {
+    /// usbredir bytes sent.
+    pub bytes_sent: u64,
+    /// usbredir bytes received.
+    pub bytes_received: u64,
+    /// Why redirection stopped, if it did.
+    pub error: Option<String>,
+}
+
+/// Where the application attaches its end of a session's USB stream.
+#[derive(Clone)]
+pub(crate) struct UsbSlot(Arc<Mutex<Option<SharedEndpoint>>>);
+
+impl std::fmt::Debug for UsbSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let attached = self.0.lock().unwrap_or_else(PoisonError::into_inner).is_some();
+        f.debug_struct("UsbSlot").field("attached", &attached).finish()
+    }
+}
+
+impl UsbSlot {
+    /// Attaches `endpoint`, replacing the one before.
+    pub(crate) fn attach(&self, endpoint: SharedEndpoint) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(endpoint);
+    }
+}
+
+/// The session task's USB state.
+pub(crate) struct UsbPump {
+    own: Option<ChannelId>,
+    peer: Vec<ChannelId>,
+    endpoint: Arc<Mutex<Option<SharedEndpoint>>>,
+    outbox: VecDeque<Bytes>,
+    retry_at: Option<tokio::time::Instant>,
+    pub(crate) stats: UsbStats,
+}
+
+impl std::fmt::Debug for UsbPump {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UsbPump").field("own", &self.own).field("stats", &self.stats).finish_non_exhaustive()
+    }
+}
+
+impl UsbPump {
+    /// Opens this side's USB channel; the slot is where the application attaches its end.
+    pub(crate) async fn open(connection: &Connection) -> Result<(Self, UsbSlot), asp_transport::Ended> {
+        let own = connection.open_channel(ChannelConfig::for_kind(ChannelKind::Usb)).await?.ok();
+        let endpoint = Arc::new(Mutex::new(None));
+        let pump = Self {
+            own,
+            peer: Vec::new(),
+            endpoint: endpoint.clone(),
+            outbox: VecDeque::new(),
+            retry_at: None,
+            stats: UsbStats::default(),
+        };
+        Ok((pump, UsbSlot(endpoint)))
+    }
+
+    fn endpoint(&self) -> Option<SharedEndpoint> {
+        self.endpoint.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// A channel the peer opened; true when it is its USB channel.
+    pub(crate) fn on_opened(&mut self, id: ChannelId, config: &ChannelConfig) -> bool {
+        let usb = config.kind == ChannelKind::Usb;
+        if usb {
+            self.peer.push(id);
+        }
+        usb
+    }
+
+    /// Whether `channel` is the peer's USB channel.
+    pub(crate) fn owns(&self, channel: ChannelId) -> bool {
+        self.peer.contains(&channel)
+    }
+
+    /// Bytes from the peer.
+    pub(crate) fn on_message(&mut self, data: &[u8]) {
+        self.stats.bytes_received += data.len() as u64;
+        let Some(endpoint) = self.endpoint() else { return };
+        let result = endpoint.lock().unwrap_or_else(PoisonError::into_inner).handle_input(data);
+        if let Err(e) = result {
+            self.fail(e);
+        }
+    }
+
+    fn fail(&mut self, why: String) {
+        self.stats.error.get_or_insert(why);
+        *self.endpoint.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    /// Whether to try sending now: an endpoint is attached and the channel is not known to
+    /// be full.
+    pub(crate) fn ready(&self) -> bool {
+        self.own.is_some() && self.retry_at.is_none() && (!self.outbox.is_empty() || self.endpoint().is_some())
+    }
+
+    /// When to try a full channel again.
+    pub(crate) fn retry_at(&self) -> Option<tokio::time::Instant> {
+        self.retry_at
+    }
+
+    /// The wait is over.
+    pub(crate) fn retry(&mut self) {
+        self.retry_at = None;
+    }
+
+    /// Takes what the endpoint wants to send and sends what the channel takes now.
+    ///
+    /// # Errors
+    /// [`asp_transport::Ended`] when the session is gone.
+    pub(crate) async fn pump(&mut self, connection: &Connection) -> Result<(), asp_transport::Ended> {
+        let Some(own) = self.own else { return Ok(()) };
+        if self.outbox.len() < CHUNKS_PER_TURN
+            && let Some(endpoint) = self.endpoint()
+        {
+            let mut end = endpoint.lock().unwrap_or_else(PoisonError::into_inner);
+            loop {
+                match end.poll_transmit() {
+                    Ok(Some(bytes)) => {
+                        let bytes = Bytes::from(bytes);
+                        self.outbox.extend(
+                            (0..bytes.len())
+                                .step_by(USB_CHUNK)
+                                .map(|at| bytes.slice(at..(at + USB_CHUNK).min(bytes.len()))),
+                        );
+                        if self.outbox.len() >= CHUNKS_PER_TURN {
+                            break;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        drop(end);
+                        self.fail(e);
+                        break;
+                    }
+                }
+            }
+        }
+        for _ in 0..CHUNKS_PER_TURN {
+            let Some(message) = self.outbox.front().cloned() else { break };
+            let len = message.len() as u64;
+            match connection.send(own, message, None).await? {
+                Ok(_) => {
+                    self.outbox.pop_front();
+                    self.stats.bytes_sent += len;
+                }
+                Err(SendError::WouldBlock) => {
+                    self.retry_at = Some(tokio::time::Instant::now() + RETRY);
+                    break;
+                }
+                Err(e) => {
+                    self.fail(format!("the USB channel refused a message: {e}"));
+                    self.outbox.clear();
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+}
