@@ -12,9 +12,9 @@
 //!
 //! Beside pictures and input a session carries the pointer ([`cursor`]), audio both ways
 //! ([`audio`]) and the clipboard under the server's policy ([`clipboard`]); [`host`] serves many
-//! clients on one port. The window-management messages ([`proto::window`]) and USB redirection
-//! ([`usb`]: the usbredir codec, software devices, a guest side) are built but not yet carried
-//! by a session.
+//! clients on one port; USB devices are redirected over usbredir ([`usb`]: the codec, software
+//! devices, a guest side, the session's USB channel). The window-management messages
+//! ([`proto::window`]) are built but not yet carried by a session.
 
 pub mod audio;
 pub mod baseline;
