@@ -18,6 +18,7 @@ use asp::source::synth::SynthSource;
 use asp::usb::Limits;
 use asp::usb::device::{DeviceHost, MassStorage};
 use asp::usb::guest::{Guest, ScsiCommand, ScsiOutcome, StorageDriver};
+use asp::usb::link::{UsbClass, UsbPolicy};
 use asp_codec::synth::SourceKind;
 use common::rng::Rng;
 
@@ -112,4 +113,36 @@ async fn a_redirected_disk_takes_16_mib_beside_the_display() {
     );
     assert!(server.usb.error.is_none() && client.usb.error.is_none(), "{:?} {:?}", server.usb, client.usb);
     assert!(fps_during > 0.0, "the display kept going during the copy");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_refuses_a_class_its_policy_denies() {
+    let (source, injector) = SynthSource::new(SourceKind::Idle, 320, 240, 1).unwrap();
+    let policy = UsbPolicy { allowed: vec![UsbClass::Hid], allow_other: false };
+    let pair = Loopback::start(
+        Box::new(source),
+        Some(Box::new(injector)),
+        Box::new(|_: &DecodedFrame| {}),
+        ServerConfig { frame_rate: 10, usb: policy, ..ServerConfig::default() },
+        ClientConfig::default(),
+        LoopbackOptions::default(),
+    )
+    .await
+    .unwrap();
+    let disk = MassStorage::new(Cursor::new(vec![0u8; 1 << 20])).unwrap();
+    let host = Arc::new(Mutex::new(DeviceHost::new(disk, "asp test disk", Limits::default()).unwrap()));
+    let guest = Arc::new(Mutex::new(Guest::new("asp server", Limits::default()).unwrap()));
+    pair.client.attach_usb(host);
+    pair.server.attach_usb(guest.clone());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while pair.server.stats().usb.refused.is_none() {
+        assert!(Instant::now() < deadline, "no refusal");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!guest.lock().unwrap().is_ready(), "a refused device is never configured");
+    let (server, _) = pair.stop().await;
+    let why = server.usb.refused.unwrap();
+    eprintln!("refused: {why}");
+    assert!(why.contains("refuses mass-storage devices"), "{why}");
 }

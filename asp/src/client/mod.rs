@@ -298,7 +298,8 @@ impl ClientSession {
             .await
             .map_err(|_| ClientError::Ended)??;
         let (audio_tx, audio_out) = mpsc::channel(16);
-        let (usb, usb_slot) = crate::usb::link::UsbPump::open(&connection).await.map_err(|_| ClientError::Ended)?;
+        let (usb, usb_slot) =
+            crate::usb::link::UsbPump::open(&connection, None).await.map_err(|_| ClientError::Ended)?;
         let channels = session::Channels { clipboard, microphone, audio_out, usb };
         let task =
             tokio::spawn(session::run(connection, input, frames_tx, control_rx, commands_rx, channels, shared.clone()));

@@ -59,6 +59,8 @@ pub struct ServerConfig {
     pub encoder_threads: u32,
     /// What the clipboard lets through, enforced here whatever the client claims.
     pub clipboard: crate::clipboard::ClipboardPolicy,
+    /// Which redirected USB devices are taken, judged here by their interface classes.
+    pub usb: crate::usb::link::UsbPolicy,
 }
 
 impl Default for ServerConfig {
@@ -74,6 +76,7 @@ impl Default for ServerConfig {
             display_deadline: Duration::from_millis(200),
             encoder_threads: 0,
             clipboard: crate::clipboard::ClipboardPolicy::default(),
+            usb: crate::usb::link::UsbPolicy::default(),
         }
     }
 }
@@ -300,7 +303,9 @@ impl ServerSession {
             .await
             .map_err(|_| ServerError::Ended)??;
         let (audio_tx, audio_out) = mpsc::channel(16);
-        let (usb, usb_slot) = crate::usb::link::UsbPump::open(&connection).await.map_err(|_| ServerError::Ended)?;
+        let (usb, usb_slot) = crate::usb::link::UsbPump::open(&connection, Some(config.usb.clone()))
+            .await
+            .map_err(|_| ServerError::Ended)?;
         let mailbox = Arc::new(Mailbox::new());
         let (encoded_tx, encoded_rx) = mpsc::channel(8);
         let (alarm_tx, alarms) = mpsc::unbounded_channel();

@@ -37,6 +37,92 @@ pub trait UsbEndpoint: Send {
     /// # Errors
     /// As [`handle_input`](Self::handle_input).
     fn poll_transmit(&mut self) -> Result<Option<Vec<u8>>, String>;
+
+    /// The interface classes of the redirected device, once known (a guest learns them from
+    /// the host's `interface_info`); what a server's [`UsbPolicy`] judges.
+    fn interface_classes(&self) -> Option<Vec<u8>> {
+        None
+    }
+}
+
+/// Device classes a server's policy names (by `bInterfaceClass`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum UsbClass {
+    /// Keyboards, mice, game pads (0x03).
+    Hid,
+    /// Printers (0x07).
+    Printer,
+    /// Disks and sticks (0x08).
+    Storage,
+    /// Smart-card readers (0x0b).
+    SmartCard,
+    /// Cameras (0x0e).
+    Video,
+}
+
+impl UsbClass {
+    /// Every class named here.
+    pub const ALL: [Self; 5] = [Self::Hid, Self::Printer, Self::Storage, Self::SmartCard, Self::Video];
+
+    /// Its `bInterfaceClass`.
+    #[must_use]
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Hid => 0x03,
+            Self::Printer => 0x07,
+            Self::Storage => 0x08,
+            Self::SmartCard => 0x0b,
+            Self::Video => 0x0e,
+        }
+    }
+
+    /// Its name in refusals.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Hid => "HID",
+            Self::Printer => "printer",
+            Self::Storage => "mass-storage",
+            Self::SmartCard => "smart-card",
+            Self::Video => "video",
+        }
+    }
+}
+
+/// Which redirected devices a server takes, judged by every interface's class, on the server
+/// whatever the client claims.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsbPolicy {
+    /// The classes allowed.
+    pub allowed: Vec<UsbClass>,
+    /// Whether classes not named in [`UsbClass`] are allowed.
+    pub allow_other: bool,
+}
+
+impl Default for UsbPolicy {
+    /// Everything allowed.
+    fn default() -> Self {
+        Self { allowed: UsbClass::ALL.to_vec(), allow_other: true }
+    }
+}
+
+impl UsbPolicy {
+    /// Why a device with these interface classes is refused, if it is.
+    #[must_use]
+    pub fn refuses(&self, classes: &[u8]) -> Option<String> {
+        for &code in classes {
+            match UsbClass::ALL.into_iter().find(|c| c.code() == code) {
+                Some(class) if !self.allowed.contains(&class) => {
+                    return Some(format!("the server's USB policy refuses {} devices", class.name()));
+                }
+                None if !self.allow_other => {
+                    return Some(format!("the server's USB policy refuses devices of class {code:#04x}"));
+                }
+                _ => {}
+            }
+        }
+        None
+    }
 }
 
 impl<D: SoftDevice + Send> UsbEndpoint for DeviceHost<D> {
@@ -57,6 +143,10 @@ impl UsbEndpoint for Guest {
     fn poll_transmit(&mut self) -> Result<Option<Vec<u8>>, String> {
         Ok(Guest::poll_transmit(self))
     }
+
+    fn interface_classes(&self) -> Option<Vec<u8>> {
+        self.interfaces().map(|info| info.interfaces().map(|i| i.class).collect())
+    }
 }
 
 /// An endpoint the application keeps a hand on (to drive a guest's class drivers) while the
@@ -72,6 +162,8 @@ pub struct UsbStats {
     pub bytes_received: u64,
     /// Why redirection stopped, if it did.
     pub error: Option<String>,
+    /// Why the server's policy refused the device, if it did.
+    pub refused: Option<String>,
 }
 
 /// Where the application attaches its end of a session's USB stream.
@@ -99,6 +191,8 @@ pub(crate) struct UsbPump {
     endpoint: Arc<Mutex<Option<SharedEndpoint>>>,
     outbox: VecDeque<Bytes>,
     retry_at: Option<tokio::time::Instant>,
+    /// The server's policy, until the device has been judged.
+    policy: Option<UsbPolicy>,
     pub(crate) stats: UsbStats,
 }
 
@@ -109,8 +203,12 @@ impl std::fmt::Debug for UsbPump {
 }
 
 impl UsbPump {
-    /// Opens this side's USB channel; the slot is where the application attaches its end.
-    pub(crate) async fn open(connection: &Connection) -> Result<(Self, UsbSlot), asp_transport::Ended> {
+    /// Opens this side's USB channel; the slot is where the application attaches its end. A
+    /// server gives its policy; a client none.
+    pub(crate) async fn open(
+        connection: &Connection,
+        policy: Option<UsbPolicy>,
+    ) -> Result<(Self, UsbSlot), asp_transport::Ended> {
         let own = connection.open_channel(ChannelConfig::for_kind(ChannelKind::Usb)).await?.ok();
         let endpoint = Arc::new(Mutex::new(None));
         let pump = Self {
@@ -119,6 +217,7 @@ impl UsbPump {
             endpoint: endpoint.clone(),
             outbox: VecDeque::new(),
             retry_at: None,
+            policy,
             stats: UsbStats::default(),
         };
         Ok((pump, UsbSlot(endpoint)))
@@ -146,9 +245,22 @@ impl UsbPump {
     pub(crate) fn on_message(&mut self, data: &[u8]) {
         self.stats.bytes_received += data.len() as u64;
         let Some(endpoint) = self.endpoint() else { return };
-        let result = endpoint.lock().unwrap_or_else(PoisonError::into_inner).handle_input(data);
+        let (result, classes) = {
+            let mut end = endpoint.lock().unwrap_or_else(PoisonError::into_inner);
+            let result = end.handle_input(data);
+            (result, self.policy.as_ref().and_then(|_| end.interface_classes()))
+        };
         if let Err(e) = result {
             self.fail(e);
+            return;
+        }
+        // Judged once, as soon as the device's interfaces are known, before it is used.
+        if let Some(classes) = classes
+            && let Some(policy) = self.policy.take()
+            && let Some(why) = policy.refuses(&classes)
+        {
+            self.stats.refused = Some(why.clone());
+            self.fail(why);
         }
     }
 
