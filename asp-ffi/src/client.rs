@@ -253,7 +253,7 @@ async fn watch(state: Arc<Mutex<State>>, carrier: Carrier, events: EventHandler)
         let (ended, now) = {
             let s = lock(&state);
             match &s.session {
-                Some(session) => (session.is_finished(), session.stats().stalls),
+                Some(session) => (session.is_finished(), session.stalls()),
                 None => (true, stalls),
             }
         };

@@ -301,10 +301,11 @@ impl Client {
     /// # Errors
     /// [`AspError::Ended`] once stopped.
     pub fn set_audio_sink(&self, sink: Arc<dyn AudioSink>) -> Result<(), AspError> {
-        self.core.attach_audio_sink(Box::new(crate::media::CallbackAudioSink(Box::new(move |samples: &[i16]| {
-            let channels = if samples.len() == asp::audio::FRAME_SAMPLES { 1 } else { 2 };
-            sink.on_audio(AudioFrame { sample_rate: asp::audio::SAMPLE_RATE, channels, samples: samples.to_vec() });
-        }))))
+        self.core.attach_audio_sink(Box::new(crate::media::CallbackAudioSink(Box::new(
+            move |samples: &[i16], channels| {
+                sink.on_audio(AudioFrame { sample_rate: asp::audio::SAMPLE_RATE, channels, samples: samples.to_vec() });
+            },
+        ))))
     }
 
     /// Starts sending a microphone of `channels` (1 or 2) to the server; feed it through the

@@ -10,15 +10,18 @@ use asp::clipboard::{Clipboard, ClipboardContent, ClipboardError};
 
 use crate::runtime;
 
-/// What takes each played frame.
-pub(crate) type FrameCallback = Box<dyn FnMut(&[i16]) + Send>;
+/// What takes each played frame: its interleaved samples and channel count.
+pub(crate) type FrameCallback = Box<dyn FnMut(&[i16], u32) + Send>;
 
 /// Hands each played frame (interleaved 16-bit samples at 48 kHz) to its callback.
 pub(crate) struct CallbackAudioSink(pub(crate) FrameCallback);
 
 impl AudioSink for CallbackAudioSink {
     fn write_frame(&mut self, samples: &[i16]) -> std::io::Result<()> {
-        runtime::in_callback(|| (self.0)(samples));
+        // The session plays stereo unless the server sends mono; the count of samples in a
+        // 20 ms frame tells which.
+        let channels = if samples.len() == asp::audio::FRAME_SAMPLES { 1 } else { 2 };
+        runtime::in_callback(|| (self.0)(samples, channels));
         Ok(())
     }
 }

@@ -485,15 +485,12 @@ fn audio_sink(
     callback: unsafe extern "C" fn(*mut c_void, *const AspAudioFrame),
     user_data: UserData,
 ) -> Box<dyn asp::audio::AudioSink + Send> {
-    Box::new(crate::media::CallbackAudioSink(Box::new(move |samples: &[i16]| {
-        // The session plays stereo unless the server sends mono; the count of samples per
-        // 20 ms frame tells which.
-        let channels = if samples.len() == asp::audio::FRAME_SAMPLES { 1 } else { 2 };
+    Box::new(crate::media::CallbackAudioSink(Box::new(move |samples: &[i16], channels: u32| {
         let frame = AspAudioFrame {
             samples: samples.as_ptr(),
-            frames: samples.len() / channels,
+            frames: samples.len() / channels as usize,
             sample_rate: asp::audio::SAMPLE_RATE,
-            channels: channels as u32,
+            channels,
         };
         let user_data = user_data;
         // SAFETY: the caller's callback and user_data, promised callable from any thread;

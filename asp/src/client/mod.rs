@@ -434,6 +434,13 @@ impl ClientSession {
         cursor::lock(&self.shared.cursor).set_sink(sink);
     }
 
+    /// Stalls noticed so far (without the rest of [`stats`](Self::stats), which summarises
+    /// every histogram).
+    #[must_use]
+    pub fn stalls(&self) -> u64 {
+        self.shared.lock().stall.stalls()
+    }
+
     /// The latency histograms: glass-to-glass and click-to-photon (for CDF plots).
     #[must_use]
     pub fn histograms(&self) -> (LatencyHistogram, LatencyHistogram) {
