@@ -8,8 +8,11 @@ set -euo pipefail
 # xclip: the peer of the X11 clipboard tests.
 # libx11-6 ... libxkbcommon-x11-0: what the viewer window (winit, softbuffer) loads at run time.
 # libusbredirparser-dev: the real usbredir parser the USB codec's interop test runs against.
+# libpulse-dev, pulseaudio: the `pulse` audio feature and the private sound server its tests start.
+# libusb-1.0-0-dev: the `libusb` feature (real USB devices on the client).
 APT_PACKAGES=(build-essential pkg-config git ca-certificates iproute2 nftables xvfb xterm xclip x11-utils
-  libx11-6 libx11-xcb1 libxcb1 libxcursor1 libxi6 libxkbcommon-x11-0 libusbredirparser-dev)
+  libx11-6 libx11-xcb1 libxcb1 libxcursor1 libxi6 libxkbcommon-x11-0 libusbredirparser-dev
+  libpulse-dev pulseaudio libusb-1.0-0-dev)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
