@@ -16,8 +16,8 @@ use asp::server::ServerConfig;
 use asp::sink::DecodedFrame;
 use asp::source::synth::SynthSource;
 use asp::usb::Limits;
-use asp::usb::device::{DeviceHost, MassStorage};
-use asp::usb::guest::{Guest, ScsiCommand, ScsiOutcome, StorageDriver};
+use asp::usb::device::{DeviceHost, HidKeyboard, MassStorage};
+use asp::usb::guest::{Guest, KeyEvent, KeyboardDriver, ScsiCommand, ScsiOutcome, StorageDriver};
 use asp::usb::link::{UsbClass, UsbPolicy};
 use asp_codec::synth::SourceKind;
 use common::rng::Rng;
@@ -145,4 +145,68 @@ async fn the_server_refuses_a_class_its_policy_denies() {
     let why = server.usb.refused.unwrap();
     eprintln!("refused: {why}");
     assert!(why.contains("refuses mass-storage devices"), "{why}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirected_keyboard_types_on_the_server() {
+    let (source, injector) = SynthSource::new(SourceKind::Office, 320, 240, 1).unwrap();
+    // The policy that refused the disk above takes the keyboard.
+    let policy = UsbPolicy { allowed: vec![UsbClass::Hid], allow_other: false };
+    let pair = Loopback::start(
+        Box::new(source),
+        Some(Box::new(injector)),
+        Box::new(|_: &DecodedFrame| {}),
+        ServerConfig { frame_rate: 30, usb: policy, ..ServerConfig::default() },
+        ClientConfig::default(),
+        LoopbackOptions::default(),
+    )
+    .await
+    .unwrap();
+    let host =
+        Arc::new(Mutex::new(DeviceHost::new(HidKeyboard::new(), "asp test keyboard", Limits::default()).unwrap()));
+    let guest = Arc::new(Mutex::new(Guest::new("asp server", Limits::default()).unwrap()));
+    pair.client.attach_usb(host.clone());
+    pair.server.attach_usb(guest.clone());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !guest.lock().unwrap().is_ready() {
+        assert!(Instant::now() < deadline, "the redirected keyboard was not enumerated");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut keyboard = KeyboardDriver::start(&mut guest.lock().unwrap()).unwrap();
+
+    // "asp", then shift held over "a" (the modifier byte's left shift is usage 0xe1).
+    let typed = [0x04u8, 0x16, 0x13];
+    let mut expected = Vec::new();
+    for &usage in &typed {
+        host.lock().unwrap().device_mut().press(usage);
+        host.lock().unwrap().device_mut().release(usage);
+        expected.extend([KeyEvent { usage, pressed: true }, KeyEvent { usage, pressed: false }]);
+    }
+    {
+        let mut host = host.lock().unwrap();
+        let device = host.device_mut();
+        device.press(0xe1);
+        device.press(0x04);
+        device.release(0x04);
+        device.release(0xe1);
+    }
+    expected.extend([
+        KeyEvent { usage: 0xe1, pressed: true },
+        KeyEvent { usage: 0x04, pressed: true },
+        KeyEvent { usage: 0x04, pressed: false },
+        KeyEvent { usage: 0xe1, pressed: false },
+    ]);
+
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while seen.len() < expected.len() {
+        assert!(Instant::now() < deadline, "key events missing: saw {seen:?}");
+        seen.extend(keyboard.poll(&mut guest.lock().unwrap()));
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let (server, client) = pair.stop().await;
+    assert_eq!(seen, expected, "the server's keyboard driver saw the client's keys in order");
+    assert!(server.usb.refused.is_none() && server.usb.error.is_none(), "{:?}", server.usb);
+    assert!(client.usb.error.is_none(), "{:?}", client.usb);
+    assert!(client.frames_shown > 0, "the display streamed beside the keyboard");
 }
