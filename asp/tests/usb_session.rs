@@ -132,19 +132,22 @@ async fn the_server_refuses_a_class_its_policy_denies() {
     let disk = MassStorage::new(Cursor::new(vec![0u8; 1 << 20])).unwrap();
     let host = Arc::new(Mutex::new(DeviceHost::new(disk, "asp test disk", Limits::default()).unwrap()));
     let guest = Arc::new(Mutex::new(Guest::new("asp server", Limits::default()).unwrap()));
-    pair.client.attach_usb(host);
+    pair.client.attach_usb(host.clone());
     pair.server.attach_usb(guest.clone());
     let deadline = Instant::now() + Duration::from_secs(20);
-    while pair.server.stats().usb.refused.is_none() {
-        assert!(Instant::now() < deadline, "no refusal");
+    while pair.server.stats().usb.refused.is_none() || pair.client.stats().usb.refused.is_none() {
+        assert!(Instant::now() < deadline, "no refusal: {:?} {:?}", pair.server.stats().usb, pair.client.stats().usb);
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!guest.lock().unwrap().is_ready(), "a refused device is never configured");
-    let (server, _) = pair.stop().await;
+    assert_eq!(host.lock().unwrap().configuration(), 0, "nor does the client's host see a configuration");
+    let (server, client) = pair.stop().await;
     let why = server.usb.refused.unwrap();
     eprintln!("refused: {why}");
     assert!(why.contains("refuses mass-storage devices"), "{why}");
+    // The client is told, by usbredir's own filter and filter_reject, in the same words.
+    assert_eq!(client.usb.refused.as_deref(), Some(why.as_str()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,6 +13,8 @@
 //! from our bytes as a line, which the test compares with what it sent. Each of the two
 //! directions runs under three capability sets: all, none, and a mix. Every wait is bounded.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -31,31 +33,10 @@ const WAIT: Duration = Duration::from_secs(20);
 const OUR_VERSION: &str = "asp-rs usbredir interop";
 const PEER_VERSION: &str = "asp-usbredir-peer 1";
 
-/// Builds the peer once: `cc` against `pkg-config libusbredirparser-0.5`.
+/// Builds the peer once.
 fn peer_program() -> &'static Path {
     static PEER: OnceLock<PathBuf> = OnceLock::new();
-    PEER.get_or_init(|| {
-        let flags = Command::new("pkg-config")
-            .args(["--cflags", "--libs", "libusbredirparser-0.5"])
-            .output()
-            .expect("pkg-config runs (scripts/setup.sh installs it)");
-        assert!(
-            flags.status.success(),
-            "libusbredirparser-0.5 not found by pkg-config: run scripts/setup.sh (Debian: libusbredirparser-dev)\n{}",
-            String::from_utf8_lossy(&flags.stderr)
-        );
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/usbredir/peer.c");
-        let exe = Path::new(env!("CARGO_TARGET_TMPDIR")).join("usbredir-peer");
-        let out = Command::new("cc")
-            .args(["-O1", "-Wall", "-Wextra", "-Werror", "-o"])
-            .arg(&exe)
-            .arg(&source)
-            .args(String::from_utf8_lossy(&flags.stdout).split_whitespace())
-            .output()
-            .expect("cc runs");
-        assert!(out.status.success(), "building the peer failed:\n{}", String::from_utf8_lossy(&out.stderr));
-        exe
-    })
+    PEER.get_or_init(|| common::cc::build_usbredir_program("peer.c", "usbredir-peer"))
 }
 
 /// The C peer, and our side of the link to it.

@@ -19,9 +19,10 @@ use std::collections::{HashMap, VecDeque};
 
 use bytes::Bytes;
 
+use super::filter::Filter;
 use super::{
-    BulkPacket, Caps, ControlPacket, DecodeError, DeviceConnect, EncodeError, EpInfo, InterfaceInfo, InterruptPacket,
-    Limits, Packet, PacketType, Parser, Role, Status,
+    BulkPacket, Capability, Caps, ControlPacket, DecodeError, DeviceConnect, EncodeError, EpInfo, InterfaceInfo,
+    InterruptPacket, Limits, Packet, PacketType, Parser, Role, Status,
 };
 
 /// The most bytes one bulk transfer of the [`StorageDriver`] carries.
@@ -71,6 +72,8 @@ pub enum GuestState {
     SetConfiguration(u64),
     /// Enumerated and configured.
     Ready,
+    /// Refused by this side ([`Guest::reject`]): nothing more is asked of the device.
+    Rejected,
 }
 
 /// Counters of a [`Guest`].
@@ -225,6 +228,40 @@ impl Guest {
         Ok(())
     }
 
+    /// Sends this guest's device filter (`filter_filter`), so that the host can tell which of
+    /// its devices would be refused. Returns `false`, sending nothing, before the host's
+    /// hello or when the host did not announce the filter capability.
+    ///
+    /// # Errors
+    /// A filter the codec refuses (longer than a packet).
+    pub fn send_filter(&mut self, filter: &Filter) -> Result<bool, GuestError> {
+        if !self.can_filter() {
+            return Ok(false);
+        }
+        self.submit(&Packet::FilterFilter { rules: filter.to_string() })?;
+        Ok(true)
+    }
+
+    /// Refuses the host's device: requests not yet sent (the enumeration under way) are
+    /// dropped, `filter_reject` is sent where the host announced the filter capability, and
+    /// nothing more is asked of the device. Returns whether `filter_reject` was sent.
+    ///
+    /// # Errors
+    /// Only if the codec cannot encode `filter_reject`.
+    pub fn reject(&mut self) -> Result<bool, GuestError> {
+        self.out.clear();
+        self.state = GuestState::Rejected;
+        if !self.can_filter() {
+            return Ok(false);
+        }
+        self.submit(&Packet::FilterReject)?;
+        Ok(true)
+    }
+
+    fn can_filter(&self) -> bool {
+        self.parser.outgoing().is_some() && self.parser.negotiated().is_some_and(|c| c.contains(Capability::Filter))
+    }
+
     /// The answer to request `id`, once it has come.
     pub fn take_completion(&mut self, id: u64) -> Option<Packet> {
         self.completions.remove(&id)
@@ -240,6 +277,7 @@ impl Guest {
             Packet::Hello(_) => {}
             Packet::InterfaceInfo(info) => self.interfaces = Some(*info),
             Packet::EpInfo(info) => self.endpoints = Some(*info),
+            Packet::DeviceConnect(connect) if self.state == GuestState::Rejected => self.connect = Some(connect),
             Packet::DeviceConnect(connect) => {
                 self.connect = Some(connect);
                 let id = self.submit(&get_descriptor(1, 0, 18))?;
@@ -247,7 +285,9 @@ impl Guest {
             }
             Packet::DeviceDisconnect => {
                 self.connect = None;
-                self.state = GuestState::Connecting;
+                if self.state != GuestState::Rejected {
+                    self.state = GuestState::Connecting;
+                }
             }
             Packet::Interrupt(p) if p.endpoint & 0x80 != 0 && p.status == Status::Success && !p.data.is_empty() => {
                 if self.interrupts.len() >= MAX_QUEUED {

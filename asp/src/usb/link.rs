@@ -13,6 +13,7 @@ use asp_transport::Connection;
 use bytes::Bytes;
 
 use super::device::{DeviceHost, SoftDevice};
+use super::filter::{Filter, FilterRule, FilteredDevice};
 use super::guest::Guest;
 
 /// Largest message of the usbredir stream on the channel.
@@ -38,9 +39,32 @@ pub trait UsbEndpoint: Send {
     /// As [`handle_input`](Self::handle_input).
     fn poll_transmit(&mut self) -> Result<Option<Vec<u8>>, String>;
 
-    /// The interface classes of the redirected device, once known (a guest learns them from
-    /// the host's `interface_info`); what a server's [`UsbPolicy`] judges.
-    fn interface_classes(&self) -> Option<Vec<u8>> {
+    /// The redirected device's identity and interface classes, once known (a guest learns
+    /// them from the host's `interface_info` and `device_connect`); what a server's
+    /// [`UsbPolicy`] judges.
+    fn device(&self) -> Option<FilteredDevice> {
+        None
+    }
+
+    /// Sends this side's device filter to the peer, if this end is a guest and the peer can
+    /// take one; returns whether it was sent (`false`: not yet, or never).
+    ///
+    /// # Errors
+    /// As [`handle_input`](Self::handle_input).
+    fn send_filter(&mut self, _filter: &Filter) -> Result<bool, String> {
+        Ok(false)
+    }
+
+    /// Refuses the peer's device (a guest: `filter_reject`, and nothing more asked of it).
+    ///
+    /// # Errors
+    /// As [`handle_input`](Self::handle_input).
+    fn reject(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Why the peer refused this side's device, once it has (a host told `filter_reject`).
+    fn refused(&self) -> Option<String> {
         None
     }
 }
@@ -107,21 +131,29 @@ impl Default for UsbPolicy {
 }
 
 impl UsbPolicy {
-    /// Why a device with these interface classes is refused, if it is.
+    /// The usbredir filter that says the same: a rule for each class named in [`UsbClass`],
+    /// then a catch-all for the others.
     #[must_use]
-    pub fn refuses(&self, classes: &[u8]) -> Option<String> {
-        for &code in classes {
-            match UsbClass::ALL.into_iter().find(|c| c.code() == code) {
-                Some(class) if !self.allowed.contains(&class) => {
-                    return Some(format!("the server's USB policy refuses {} devices", class.name()));
-                }
-                None if !self.allow_other => {
-                    return Some(format!("the server's USB policy refuses devices of class {code:#04x}"));
-                }
-                _ => {}
-            }
-        }
-        None
+    pub fn to_filter(&self) -> Filter {
+        let named = UsbClass::ALL.iter().map(|c| FilterRule::class(Some(c.code()), self.allowed.contains(c)));
+        let other = FilterRule::class(None, self.allow_other);
+        Filter::new(named.chain([other]).collect()).unwrap_or_default()
+    }
+
+    /// Why `device` is refused, if it is: its own class (unless "per interface") and every
+    /// interface's class are judged, as [`Filter::check`] does.
+    #[must_use]
+    pub fn refuses(&self, device: &FilteredDevice) -> Option<String> {
+        self.to_filter().check(device).err().map(|refusal| describe(refusal.class))
+    }
+}
+
+/// A refusal in plain words, naming the class as [`UsbClass::name`] does where it can.
+#[must_use]
+pub fn describe(class: u8) -> String {
+    match UsbClass::ALL.into_iter().find(|c| c.code() == class) {
+        Some(named) => format!("the server's USB policy refuses {} devices", named.name()),
+        None => format!("the server's USB policy refuses devices of class {class:#04x}"),
     }
 }
 
@@ -132,6 +164,10 @@ impl<D: SoftDevice + Send> UsbEndpoint for DeviceHost<D> {
 
     fn poll_transmit(&mut self) -> Result<Option<Vec<u8>>, String> {
         DeviceHost::poll_transmit(self).map_err(|e| e.to_string())
+    }
+
+    fn refused(&self) -> Option<String> {
+        self.rejected().map(str::to_owned)
     }
 }
 
@@ -144,8 +180,23 @@ impl UsbEndpoint for Guest {
         Ok(Guest::poll_transmit(self))
     }
 
-    fn interface_classes(&self) -> Option<Vec<u8>> {
-        self.interfaces().map(|info| info.interfaces().map(|i| i.class).collect())
+    fn device(&self) -> Option<FilteredDevice> {
+        let (connect, interfaces) = (self.device_connect()?, self.interfaces()?);
+        Some(FilteredDevice {
+            class: connect.device_class,
+            vendor: connect.vendor_id,
+            product: connect.product_id,
+            version: connect.device_version_bcd.unwrap_or(0),
+            interfaces: interfaces.interfaces().map(|i| [i.class, i.subclass, i.protocol]).collect(),
+        })
+    }
+
+    fn send_filter(&mut self, filter: &Filter) -> Result<bool, String> {
+        Guest::send_filter(self, filter).map_err(|e| e.to_string())
+    }
+
+    fn reject(&mut self) -> Result<(), String> {
+        Guest::reject(self).map(drop).map_err(|e| e.to_string())
     }
 }
 
@@ -162,7 +213,8 @@ pub struct UsbStats {
     pub bytes_received: u64,
     /// Why redirection stopped, if it did.
     pub error: Option<String>,
-    /// Why the server's policy refused the device, if it did.
+    /// Why the server's policy refused the device, if it did (on the client: as the server's
+    /// `filter_reject` and filter said).
     pub refused: Option<String>,
 }
 
@@ -193,6 +245,8 @@ pub(crate) struct UsbPump {
     retry_at: Option<tokio::time::Instant>,
     /// The server's policy, until the device has been judged.
     policy: Option<UsbPolicy>,
+    /// Whether the server's filter has gone to the client.
+    filter_sent: bool,
     pub(crate) stats: UsbStats,
 }
 
@@ -218,6 +272,7 @@ impl UsbPump {
             outbox: VecDeque::new(),
             retry_at: None,
             policy,
+            filter_sent: false,
             stats: UsbStats::default(),
         };
         Ok((pump, UsbSlot(endpoint)))
@@ -245,23 +300,49 @@ impl UsbPump {
     pub(crate) fn on_message(&mut self, data: &[u8]) {
         self.stats.bytes_received += data.len() as u64;
         let Some(endpoint) = self.endpoint() else { return };
-        let (result, classes) = {
-            let mut end = endpoint.lock().unwrap_or_else(PoisonError::into_inner);
-            let result = end.handle_input(data);
-            (result, self.policy.as_ref().and_then(|_| end.interface_classes()))
-        };
-        if let Err(e) = result {
+        let mut end = endpoint.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Err(e) = end.handle_input(data) {
+            drop(end);
             self.fail(e);
             return;
         }
-        // Judged once, as soon as the device's interfaces are known, before it is used.
-        if let Some(classes) = classes
-            && let Some(policy) = self.policy.take()
-            && let Some(why) = policy.refuses(&classes)
-        {
+        if let Some(why) = end.refused() {
+            drop(end);
+            self.stats.refused = Some(why.clone());
+            self.fail(why);
+            return;
+        }
+        let Some(policy) = self.policy.clone() else { return };
+        // The filter first, so that a refusal below reaches the client after it.
+        if !self.filter_sent {
+            match end.send_filter(&policy.to_filter()) {
+                Ok(sent) => self.filter_sent = sent,
+                Err(e) => {
+                    drop(end);
+                    self.fail(e);
+                    return;
+                }
+            }
+        }
+        // Judged once, as soon as the device is known, before it is used.
+        let Some(device) = end.device() else { return };
+        let refusal = policy.refuses(&device);
+        self.policy = None;
+        if let Some(why) = refusal {
+            // The rejection (and the filter, if still queued) go out before the end is let go.
+            let sent = end.reject().and_then(|()| end.poll_transmit());
+            drop(end);
+            if let Ok(Some(bytes)) = sent {
+                self.queue(Bytes::from(bytes));
+            }
             self.stats.refused = Some(why.clone());
             self.fail(why);
         }
+    }
+
+    fn queue(&mut self, bytes: Bytes) {
+        self.outbox
+            .extend((0..bytes.len()).step_by(USB_CHUNK).map(|at| bytes.slice(at..(at + USB_CHUNK).min(bytes.len()))));
     }
 
     fn fail(&mut self, why: String) {
@@ -298,12 +379,7 @@ impl UsbPump {
             loop {
                 match end.poll_transmit() {
                     Ok(Some(bytes)) => {
-                        let bytes = Bytes::from(bytes);
-                        self.outbox.extend(
-                            (0..bytes.len())
-                                .step_by(USB_CHUNK)
-                                .map(|at| bytes.slice(at..(at + USB_CHUNK).min(bytes.len()))),
-                        );
+                        self.queue(Bytes::from(bytes));
                         if self.outbox.len() >= CHUNKS_PER_TURN {
                             break;
                         }

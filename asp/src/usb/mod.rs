@@ -70,6 +70,7 @@ mod caps;
 mod codec;
 pub mod device;
 mod error;
+pub mod filter;
 pub mod guest;
 pub mod link;
 mod packet;

@@ -4,5 +4,6 @@
 #[cfg(target_os = "linux")]
 pub mod xvfb;
 
+pub mod cc;
 pub mod png;
 pub mod rng;

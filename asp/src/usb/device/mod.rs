@@ -64,6 +64,7 @@ use std::collections::VecDeque;
 
 use bytes::Bytes;
 
+use super::filter::{Filter, FilteredDevice};
 use super::{
     BulkPacket, Caps, ControlPacket, DecodeError, DeviceConnect, EncodeError, EpInfo, Interface, InterfaceInfo,
     InterruptPacket, Limits, Packet, PacketType, Parser, Role, Speed, Status, TransferType,
@@ -277,6 +278,10 @@ pub struct DeviceHost<D> {
     pending_in: VecDeque<(u64, BulkPacket)>,
     next_id: u64,
     stats: HostStats,
+    /// The guest's device filter, once it has sent one.
+    filter: Option<Filter>,
+    /// Why the guest refused the device, once it has (`filter_reject`).
+    rejected: Option<String>,
 }
 
 impl<D: SoftDevice> DeviceHost<D> {
@@ -298,6 +303,8 @@ impl<D: SoftDevice> DeviceHost<D> {
             pending_in: VecDeque::new(),
             next_id: 0,
             stats: HostStats::default(),
+            filter: None,
+            rejected: None,
         })
     }
 
@@ -316,6 +323,33 @@ impl<D: SoftDevice> DeviceHost<D> {
     #[must_use]
     pub fn stats(&self) -> HostStats {
         self.stats
+    }
+
+    /// The guest's device filter, if it sent one (a filter that did not parse is kept as
+    /// none).
+    #[must_use]
+    pub fn filter(&self) -> Option<&Filter> {
+        self.filter.as_ref()
+    }
+
+    /// Why the guest refused the device, once it has (`filter_reject`): the class its filter
+    /// refuses, where the filter it sent says which.
+    #[must_use]
+    pub fn rejected(&self) -> Option<&str> {
+        self.rejected.as_deref()
+    }
+
+    /// What a guest's filter is checked against.
+    #[must_use]
+    pub fn filtered_device(&self) -> FilteredDevice {
+        let (d, interfaces) = (self.device.device(), &self.device.configuration().interfaces);
+        FilteredDevice {
+            class: d.class,
+            vendor: d.vendor_id,
+            product: d.product_id,
+            version: d.device_version_bcd,
+            interfaces: interfaces.iter().map(|i| [i.class, i.subclass, i.protocol]).collect(),
+        }
     }
 
     /// The configuration the guest set (0: none).
@@ -491,7 +525,17 @@ impl<D: SoftDevice> DeviceHost<D> {
             | Packet::StopBulkReceiving { stream_id, endpoint } => {
                 self.send(id, &Packet::BulkReceivingStatus { stream_id, endpoint, status: Status::Stall })?;
             }
-            Packet::Iso(_) | Packet::FilterFilter { .. } | Packet::FilterReject | Packet::DeviceDisconnectAck => {}
+            Packet::FilterFilter { rules } => self.filter = Filter::parse(&rules).ok(),
+            Packet::FilterReject => {
+                let why = match self.filter.as_ref().map(|f| f.check(&self.filtered_device())) {
+                    Some(Err(refusal)) => crate::usb::link::describe(refusal.class),
+                    _ => "the server refused the device".to_owned(),
+                };
+                self.rejected = Some(why);
+                self.pending_in.clear();
+                self.receiving = 0;
+            }
+            Packet::Iso(_) | Packet::DeviceDisconnectAck => {}
             other => return Err(HostError::Unexpected(other.packet_type())),
         }
         Ok(())
