@@ -235,3 +235,32 @@ pub fn usbredir_packets(data: &[u8]) {
     assert_eq!(pieces, results, "the stream cut into pieces yields what it yields whole");
     assert_eq!(cut.stats(), whole.stats());
 }
+
+/// usbredir device filters (the text of a `filter_filter` packet, which a host reads from the
+/// guest). The input: bytes 0..4 a device (class, and the classes of up to three interfaces,
+/// the high bit of each making it a headset's non-boot HID interface instead), the rest the
+/// filter text, lossily UTF-8. A filter that parses must print to text that parses to the
+/// same filter, and judge the device the same way after that round trip.
+///
+/// # Panics
+/// On a round-trip mismatch: a bug to find.
+pub fn usbredir_filter(data: &[u8]) {
+    use crate::usb::filter::{Filter, FilteredDevice};
+
+    let [class, a, b, c, text @ ..] = data else { return };
+    let interface = |x: u8| if x & 0x80 != 0 { [0x03, 0, 0] } else { [x, 0, 0] };
+    let count = usize::from(*class & 3);
+    let device = FilteredDevice {
+        class: *class & 0xfc,
+        vendor: u16::from_le_bytes([*a, *b]),
+        product: u16::from(*c),
+        version: 0x0100,
+        interfaces: [*a, *b, *c].into_iter().take(count).map(interface).collect(),
+    };
+    let text = String::from_utf8_lossy(text);
+    let Ok(filter) = Filter::parse(&text) else { return };
+    let printed = filter.to_string();
+    let again = Filter::parse(&printed).expect("a printed filter parses");
+    assert_eq!(again, filter, "filter round trip through {printed:?}");
+    assert_eq!(again.check(&device), filter.check(&device));
+}

@@ -170,3 +170,27 @@ fn a_policy_filter_means_the_same_to_the_library() {
     }
     assert_eq!(run_library(&lines), expected);
 }
+
+#[test]
+fn the_fuzz_harness_takes_random_and_mutated_filters() {
+    let mut rng = Rng(0x6675_7a7a);
+    for _ in 0..4000 {
+        let mut input: Vec<u8> = (0..4).map(|_| rng.next() as u8).collect();
+        let mut text = filter_text(&mut rng).into_bytes();
+        for _ in 0..rng.next() % 4 {
+            if text.is_empty() {
+                break;
+            }
+            let at = (rng.next() % text.len() as u64) as usize;
+            match rng.next() % 3 {
+                0 => text[at] = rng.next() as u8,
+                1 => {
+                    text.remove(at);
+                }
+                _ => text.insert(at, *pick(&mut rng, b",|-x0 9")),
+            }
+        }
+        input.extend(text);
+        asp::fuzzing::usbredir_filter(&input);
+    }
+}
