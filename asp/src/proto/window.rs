@@ -2,7 +2,7 @@
 //! server tells the client what the remote application's windows do (created, moved, resized,
 //! restacked, focused, retitled, closed), and the client asks for what its user did to the
 //! local windows that stand for them (move, resize, raise, focus, close). Messages are bincode,
-//! specified in docs/PROTOCOL.md §11.4. [`WindowModel`] is the client's picture of the remote
+//! specified in docs/PROTOCOL.md §11.3. [`WindowModel`] is the client's picture of the remote
 //! windows, which refuses events that do not fit it (an unknown id, a stacking order that is
 //! not a permutation) rather than guessing.
 
