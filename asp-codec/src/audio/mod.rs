@@ -8,7 +8,7 @@ mod opus_codec;
 
 use bytes::Bytes;
 
-pub use opus_codec::{OpusConfig, OpusDecoder, OpusEncoder};
+pub use opus_codec::{OpusConfig, OpusDecoder, OpusEncoder, OpusMode};
 
 /// Interleaved 16-bit PCM.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,9 +11,27 @@ const MAX_PACKET: usize = 4000;
 /// DTX frames are 1 or 2 bytes (a TOC byte only); they need not be sent.
 const DTX_MAX_BYTES: usize = 2;
 
+/// What the encoder is tuned for (libopus's "application").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OpusMode {
+    /// Speech (`OPUS_APPLICATION_VOIP`): SILK or hybrid coding, whose in-band FEC covers a lost
+    /// packet; a microphone.
+    #[default]
+    Voice,
+    /// Music (`OPUS_APPLICATION_AUDIO`): libopus picks CELT, SILK or hybrid coding by what it
+    /// hears.
+    Music,
+    /// `OPUS_APPLICATION_RESTRICTED_LOWDELAY`: CELT only, 4 ms less algorithmic delay, no
+    /// in-band FEC; what a desktop plays. On tones it keeps the waveform best, clean and under
+    /// loss (asp-codec's `low_delay_mode_is_the_most_faithful_to_desktop_sound` measures it).
+    LowDelay,
+}
+
 /// Opus settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OpusConfig {
+    /// What the encoder is tuned for (the decoder ignores it).
+    pub mode: OpusMode,
     /// 8000, 12000, 16000, 24000 or 48000.
     pub sample_rate: u32,
     /// 1 or 2.
@@ -32,9 +50,10 @@ pub struct OpusConfig {
 }
 
 impl Default for OpusConfig {
-    /// 48 kHz stereo, 20 ms, 64 kbit/s, FEC on (10 % loss expected), DTX on.
+    /// Voice, 48 kHz stereo, 20 ms, 64 kbit/s, FEC on (10 % loss expected), DTX on.
     fn default() -> Self {
         Self {
+            mode: OpusMode::Voice,
             sample_rate: 48_000,
             channels: 2,
             frame_ms: 20,
@@ -75,7 +94,7 @@ impl OpusConfig {
     }
 }
 
-/// An Opus encoder (VoIP application: it keeps FEC and DTX available).
+/// An Opus encoder, tuned by [`OpusConfig::mode`].
 pub struct OpusEncoder {
     enc: opus::Encoder,
     config: OpusConfig,
@@ -96,7 +115,12 @@ impl OpusEncoder {
     /// [`AudioError`] if the configuration is out of range or libopus refuses it.
     pub fn new(config: OpusConfig) -> Result<Self, AudioError> {
         let channels = config.validate()?;
-        let mut enc = opus::Encoder::new(config.sample_rate, channels, Application::Voip)?;
+        let application = match config.mode {
+            OpusMode::Voice => Application::Voip,
+            OpusMode::Music => Application::Audio,
+            OpusMode::LowDelay => Application::LowDelay,
+        };
+        let mut enc = opus::Encoder::new(config.sample_rate, channels, application)?;
         enc.set_bitrate(Bitrate::Bits(config.bitrate_bps as i32))?;
         enc.set_inband_fec(config.fec)?;
         enc.set_packet_loss_perc(i32::from(config.expected_loss_percent))?;
