@@ -15,7 +15,8 @@
 //! requests wait for data, and the outgoing buffer is drained by the caller.
 //!
 //! Two devices come with it: [`HidKeyboard`] (a boot-protocol keyboard) and [`MassStorage`]
-//! (Bulk-Only Transport with SCSI over any `Read + Write + Seek`).
+//! (Bulk-Only Transport with SCSI over any `Read + Write + Seek`). With the `libusb` feature,
+//! [`libusb::LibusbDevice`] is a real device plugged into this machine.
 //!
 //! ## Example
 //!
@@ -56,6 +57,8 @@
 //! ```
 
 mod keyboard;
+#[cfg(feature = "libusb")]
+pub mod libusb;
 mod storage;
 #[cfg(test)]
 mod tests;
@@ -227,6 +230,46 @@ pub trait SoftDevice {
     fn interrupt_in(&mut self, endpoint: u8) -> Option<Vec<u8>>;
     /// A bus reset: back to the state after plugging in.
     fn reset(&mut self);
+
+    /// The guest sets configuration `value` (0: unconfigured, 1: the one configuration),
+    /// by usbredir packet or by the standard request. The host has checked `value`; a device
+    /// in software has nothing to do.
+    ///
+    /// # Errors
+    /// [`Stall`] when the device refuses it; the host then keeps its configuration.
+    fn set_configuration(&mut self, value: u8) -> Result<(), Stall> {
+        let _ = value;
+        Ok(())
+    }
+
+    /// The guest selects alternate setting `alt` of `interface`. The host has checked that the
+    /// interface exists and that `alt` is 0, the only setting it describes.
+    ///
+    /// # Errors
+    /// [`Stall`] when the device refuses it.
+    fn set_interface(&mut self, interface: u8, alt: u8) -> Result<(), Stall> {
+        let _ = (interface, alt);
+        Ok(())
+    }
+
+    /// The guest clears the halt of `endpoint` (`CLEAR_FEATURE(ENDPOINT_HALT)`).
+    ///
+    /// # Errors
+    /// [`Stall`] when the device refuses it.
+    fn clear_halt(&mut self, endpoint: u8) -> Result<(), Stall> {
+        let _ = endpoint;
+        Ok(())
+    }
+
+    /// Data the guest sent to an interrupt OUT endpoint. A device in software has none, and
+    /// refuses.
+    ///
+    /// # Errors
+    /// [`Stall`] when the device refuses it.
+    fn interrupt_out(&mut self, endpoint: u8, data: &[u8]) -> Result<(), Stall> {
+        let _ = (endpoint, data);
+        Err(Stall)
+    }
 }
 
 /// What went wrong in a [`DeviceHost`].
@@ -463,10 +506,10 @@ impl<D: SoftDevice> DeviceHost<D> {
                 self.pending_in.clear();
             }
             Packet::SetConfiguration { configuration } => {
-                let status = if configuration <= 1 { Status::Success } else { Status::Stall };
-                if status == Status::Success {
-                    self.configuration = configuration;
-                }
+                let status = match self.set_configuration(configuration) {
+                    Ok(()) => Status::Success,
+                    Err(Stall) => Status::Stall,
+                };
                 self.send(id, &Packet::ConfigurationStatus { status, configuration: self.configuration })?;
             }
             Packet::GetConfiguration => {
@@ -474,7 +517,10 @@ impl<D: SoftDevice> DeviceHost<D> {
                 self.send(id, &Packet::ConfigurationStatus { status: Status::Success, configuration })?;
             }
             Packet::SetAltSetting { interface, alt } => {
-                let status = if alt == 0 && self.has_interface(interface) { Status::Success } else { Status::Stall };
+                let status = match self.set_interface(interface, alt) {
+                    Ok(()) => Status::Success,
+                    Err(Stall) => Status::Stall,
+                };
                 self.send(id, &Packet::AltSettingStatus { status, interface, alt: 0 })?;
             }
             Packet::GetAltSetting { interface } => {
@@ -509,8 +555,11 @@ impl<D: SoftDevice> DeviceHost<D> {
             }
             Packet::Bulk(p) => self.bulk(id, p)?,
             Packet::Interrupt(p) if p.endpoint & 0x80 == 0 => {
-                // Interrupt OUT: the devices here have none; refuse.
-                let answer = InterruptPacket { status: Status::Stall, data: Bytes::new(), ..p };
+                let status = match self.device.interrupt_out(p.endpoint, &p.data) {
+                    Ok(()) => Status::Success,
+                    Err(Stall) => Status::Stall,
+                };
+                let answer = InterruptPacket { status, data: Bytes::new(), ..p };
                 self.send(id, &Packet::Interrupt(answer))?;
             }
             // What the soft devices do not offer is refused with the status packet it expects.
@@ -539,6 +588,24 @@ impl<D: SoftDevice> DeviceHost<D> {
             other => return Err(HostError::Unexpected(other.packet_type())),
         }
         Ok(())
+    }
+
+    /// Configuration 0 or 1, if the device takes it.
+    fn set_configuration(&mut self, value: u8) -> Result<(), Stall> {
+        if value > 1 {
+            return Err(Stall);
+        }
+        self.device.set_configuration(value)?;
+        self.configuration = value;
+        Ok(())
+    }
+
+    /// Alternate setting 0 of an interface the configuration has, if the device takes it.
+    fn set_interface(&mut self, interface: u8, alt: u8) -> Result<(), Stall> {
+        if alt != 0 || !self.has_interface(interface) {
+            return Err(Stall);
+        }
+        self.device.set_interface(interface, alt)
     }
 
     fn has_interface(&self, number: u8) -> bool {
@@ -594,13 +661,18 @@ impl<D: SoftDevice> DeviceHost<D> {
                 }
             }
             (0, 8) => Ok(vec![self.configuration]),
-            (0, 9) if s.value <= 1 => {
-                self.configuration = s.value as u8;
-                Ok(Vec::new())
+            (0, 9) => {
+                let value = u8::try_from(s.value).map_err(|_| Stall);
+                value.and_then(|value| self.set_configuration(value)).map(|()| Vec::new())
             }
             (_, 0) => Ok(vec![0, 0]),
             (1, 10) => Ok(vec![0]),
-            (1, 11) if s.value == 0 => Ok(Vec::new()),
+            (1, 11) => {
+                let setting = u8::try_from(s.value).map_err(|_| Stall);
+                setting.and_then(|alt| self.set_interface(s.index as u8, alt)).map(|()| Vec::new())
+            }
+            // CLEAR_FEATURE(ENDPOINT_HALT); other endpoint features are taken and ignored.
+            (2, 1) if s.value == 0 => self.device.clear_halt(s.index as u8).map(|()| Vec::new()),
             (2, 1) | (0, 1) | (0, 3) => Ok(Vec::new()),
             (1, _) => return None,
             _ => Err(Stall),

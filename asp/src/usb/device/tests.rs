@@ -148,3 +148,160 @@ fn host_bounds_waiting_bulk_in() {
     assert_eq!(host.configuration(), 1);
     assert!(host.poll_transmit().unwrap().is_some());
 }
+
+/// A keyboard that records the standard requests its host passes on, and refuses them all
+/// when told to.
+#[derive(Debug, Default)]
+struct Recording {
+    keyboard: HidKeyboard,
+    calls: Vec<String>,
+    refuse: bool,
+}
+
+impl Recording {
+    fn record(&mut self, call: String) -> Result<(), Stall> {
+        self.calls.push(call);
+        if self.refuse { Err(Stall) } else { Ok(()) }
+    }
+}
+
+impl SoftDevice for Recording {
+    fn device(&self) -> &DeviceDesc {
+        self.keyboard.device()
+    }
+    fn configuration(&self) -> &ConfigDesc {
+        self.keyboard.configuration()
+    }
+    fn control(&mut self, setup: Setup, data: &[u8]) -> Result<Vec<u8>, Stall> {
+        self.calls.push(format!("control {}", setup.request));
+        self.keyboard.control(setup, data)
+    }
+    fn bulk_out(&mut self, endpoint: u8, data: &[u8]) -> Result<(), Stall> {
+        self.keyboard.bulk_out(endpoint, data)
+    }
+    fn bulk_in(&mut self, endpoint: u8, max_len: usize) -> Result<Option<Vec<u8>>, Stall> {
+        self.keyboard.bulk_in(endpoint, max_len)
+    }
+    fn interrupt_in(&mut self, endpoint: u8) -> Option<Vec<u8>> {
+        self.keyboard.interrupt_in(endpoint)
+    }
+    fn reset(&mut self) {
+        self.keyboard.reset();
+    }
+    fn set_configuration(&mut self, value: u8) -> Result<(), Stall> {
+        self.record(format!("configuration {value}"))
+    }
+    fn set_interface(&mut self, interface: u8, alt: u8) -> Result<(), Stall> {
+        self.record(format!("interface {interface} {alt}"))
+    }
+    fn clear_halt(&mut self, endpoint: u8) -> Result<(), Stall> {
+        self.record(format!("clear halt {endpoint:#04x}"))
+    }
+    fn interrupt_out(&mut self, endpoint: u8, data: &[u8]) -> Result<(), Stall> {
+        self.record(format!("interrupt out {endpoint:#04x} {data:?}"))
+    }
+}
+
+/// Sends `packets` to `host` after the hellos and gives back the statuses of its answers.
+fn exchange<D: SoftDevice>(host: &mut DeviceHost<D>, packets: &[Packet]) -> Vec<Status> {
+    let mut guest = Parser::new(Role::Guest, Caps::all_known(), Limits::default());
+    let mut wire = Vec::new();
+    guest.encode_hello("guest", &mut wire).unwrap();
+    let codec = crate::usb::Codec::new(Role::Guest, Caps::all_known(), Limits::default());
+    for (id, packet) in packets.iter().enumerate() {
+        codec.encode(100 + id as u64, packet, &mut wire).unwrap();
+    }
+    host.handle_input(&wire).unwrap();
+    guest.feed(&host.poll_transmit().unwrap().unwrap());
+    let mut statuses = Vec::new();
+    while let Some(received) = guest.poll() {
+        let received = received.unwrap();
+        let status = match received.packet {
+            Packet::ConfigurationStatus { status, .. } | Packet::AltSettingStatus { status, .. } => status,
+            Packet::Control(p) => p.status,
+            Packet::Interrupt(p) => p.status,
+            _ => continue,
+        };
+        assert!(received.id >= 100, "answers carry the request's id");
+        statuses.push(status);
+    }
+    statuses
+}
+
+fn standard(request_type: u8, request: u8, value: u16, index: u16) -> Packet {
+    let endpoint = request_type & 0x80;
+    Packet::Control(ControlPacket {
+        endpoint,
+        request,
+        request_type,
+        status: Status::Success,
+        value,
+        index,
+        length: 0,
+        data: Bytes::new(),
+    })
+}
+
+#[test]
+fn host_tells_the_device_of_standard_requests() {
+    let mut host = DeviceHost::new(Recording::default(), "host", Limits::default()).unwrap();
+    let out = InterruptPacket { endpoint: 0x02, status: Status::Success, length: 2, data: Bytes::from_static(&[1, 2]) };
+    let statuses = exchange(
+        &mut host,
+        &[
+            Packet::SetConfiguration { configuration: 1 },
+            Packet::SetConfiguration { configuration: 2 },
+            standard(0x00, 9, 0, 0),
+            standard(0x00, 9, 1, 0),
+            Packet::SetAltSetting { interface: 0, alt: 0 },
+            Packet::SetAltSetting { interface: 0, alt: 1 },
+            Packet::SetAltSetting { interface: 5, alt: 0 },
+            standard(0x01, 11, 0, 0),
+            standard(0x02, 1, 0, 0x81),
+            // CLEAR_FEATURE of another endpoint feature, and GET_STATUS: the host's own.
+            standard(0x02, 1, 1, 0x81),
+            standard(0x80, 0, 0, 0),
+            Packet::Interrupt(out),
+        ],
+    );
+    let (ok, stall) = (Status::Success, Status::Stall);
+    assert_eq!(statuses, [ok, stall, ok, ok, ok, stall, stall, ok, ok, ok, ok, ok]);
+    assert_eq!(
+        host.device().calls,
+        [
+            "configuration 1",
+            "configuration 0",
+            "configuration 1",
+            "interface 0 0",
+            "interface 0 0",
+            "clear halt 0x81",
+            "interrupt out 0x02 [1, 2]"
+        ]
+    );
+    assert_eq!(host.configuration(), 1);
+}
+
+#[test]
+fn a_device_refusal_is_a_stall_and_changes_nothing() {
+    let device = Recording { refuse: true, ..Recording::default() };
+    let mut host = DeviceHost::new(device, "host", Limits::default()).unwrap();
+    let statuses = exchange(
+        &mut host,
+        &[
+            Packet::SetConfiguration { configuration: 1 },
+            standard(0x00, 9, 1, 0),
+            Packet::SetAltSetting { interface: 0, alt: 0 },
+            standard(0x02, 1, 0, 0x81),
+        ],
+    );
+    assert_eq!(statuses, [Status::Stall; 4]);
+    assert_eq!(host.configuration(), 0);
+    assert_eq!(host.device().calls.len(), 4);
+}
+
+#[test]
+fn soft_devices_refuse_interrupt_out() {
+    let mut host = DeviceHost::new(HidKeyboard::new(), "host", Limits::default()).unwrap();
+    let out = InterruptPacket { endpoint: 0x02, status: Status::Success, length: 1, data: Bytes::from_static(&[1]) };
+    assert_eq!(exchange(&mut host, &[Packet::Interrupt(out)]), [Status::Stall]);
+}
