@@ -4,7 +4,8 @@
 //!
 //! This module owns the pieces that do not depend on a session: where samples come from
 //! ([`source`]: a tone, a WAV file) and where they go ([`sink`]: a WAV file, memory), the
-//! receiver's adaptive [`jitter`] buffer, and the two ends that join them ([`pipeline`]):
+//! desktop's sound card both ways through PulseAudio (`pulse`, in the feature of that name),
+//! the receiver's adaptive [`jitter`] buffer, and the two ends that join them ([`pipeline`]):
 //! [`AudioSender`] (source → Opus → packets) and [`AudioReceiver`] (packets → jitter buffer →
 //! decode or conceal → sink, with one-way latency and concealment figures). Like asp-core they
 //! read no clock and own no thread: capture times, arrival times and playout ticks are passed
@@ -37,6 +38,8 @@
 
 pub mod jitter;
 pub mod pipeline;
+#[cfg(feature = "pulse")]
+pub mod pulse;
 pub mod quality;
 pub mod sink;
 pub mod source;

@@ -268,14 +268,45 @@ impl AudioSink for NullSink {
 }
 
 /// Opens where a client's microphone goes from its textual form, as `asp serve --microphone`
-/// takes it: `wav:PATH` (a 16-bit PCM WAV file, stereo) or `discard`.
+/// takes it: `wav:PATH` (a 16-bit PCM WAV file, stereo), `discard`, or, in a build with the
+/// `pulse` feature, `pulse` (the default PulseAudio sink, stereo) or `pulse:SINK` (a sink by
+/// name, as `pactl list short sinks` lists them).
 ///
 /// # Errors
-/// A message naming what is wrong with `spec`, or why the file cannot be made.
+/// A message naming what is wrong with `spec`, or why the file or device cannot be used.
 pub fn open(spec: &str) -> Result<Box<dyn AudioSink + Send>, String> {
     match spec.split_once(':') {
         Some(("wav", path)) => Ok(Box::new(WavSink::create(path, 2).map_err(|e| format!("{path}: {e}"))?)),
+        Some(("pulse", device)) if !device.is_empty() => open_pulse(Some(device)),
+        None if spec == "pulse" => open_pulse(None),
         None if spec == "discard" => Ok(Box::new(NullSink)),
-        _ => Err(format!("microphone sink {spec:?}: use wav:PATH or discard")),
+        _ => Err(format!("microphone sink {spec:?}: use wav:PATH, discard, pulse or pulse:SINK")),
+    }
+}
+
+#[cfg(feature = "pulse")]
+fn open_pulse(device: Option<&str>) -> Result<Box<dyn AudioSink + Send>, String> {
+    super::pulse::open_sink_spec(device)
+}
+
+#[cfg(not(feature = "pulse"))]
+fn open_pulse(_device: Option<&str>) -> Result<Box<dyn AudioSink + Send>, String> {
+    Err("audio sink pulse: this build lacks the `pulse` feature (build asp with --features pulse)".into())
+}
+
+#[cfg(test)]
+mod open_tests {
+    use super::open;
+
+    #[test]
+    fn specs_and_their_errors() {
+        assert!(open("discard").is_ok());
+        let e = open("speaker").err().unwrap();
+        assert!(e.contains("wav:PATH, discard, pulse or pulse:SINK"), "{e}");
+        #[cfg(not(feature = "pulse"))]
+        for spec in ["pulse", "pulse:speaker"] {
+            let e = open(spec).err().unwrap();
+            assert!(e.contains("lacks the `pulse` feature"), "{e}");
+        }
     }
 }

@@ -21,6 +21,15 @@ pub trait AudioSource {
     /// An I/O error from the source, or [`io::ErrorKind::InvalidInput`] if `frame` is not
     /// one frame long.
     fn read_frame(&mut self, frame: &mut [i16]) -> io::Result<bool>;
+
+    /// Whether [`read_frame`](Self::read_frame) itself keeps real time, blocking until the
+    /// frame has been recorded (a sound card, such as `PulseSource` in the `pulse` feature).
+    /// A session paces other sources at 20 ms a frame by the system clock; it reads a live
+    /// one as fast as it delivers, since pacing it as well would let its recording buffer
+    /// grow by the drift between the two clocks. `false` unless a source says otherwise.
+    fn is_live(&self) -> bool {
+        false
+    }
 }
 
 impl<S: AudioSource + ?Sized> AudioSource for &mut S {
@@ -31,6 +40,10 @@ impl<S: AudioSource + ?Sized> AudioSource for &mut S {
     fn read_frame(&mut self, frame: &mut [i16]) -> io::Result<bool> {
         (**self).read_frame(frame)
     }
+
+    fn is_live(&self) -> bool {
+        (**self).is_live()
+    }
 }
 
 impl<S: AudioSource + ?Sized> AudioSource for Box<S> {
@@ -40,6 +53,10 @@ impl<S: AudioSource + ?Sized> AudioSource for Box<S> {
 
     fn read_frame(&mut self, frame: &mut [i16]) -> io::Result<bool> {
         (**self).read_frame(frame)
+    }
+
+    fn is_live(&self) -> bool {
+        (**self).is_live()
     }
 }
 
@@ -498,11 +515,14 @@ impl AudioSource for QueueSource {
 }
 
 /// Opens an audio source from its textual form, as `asp serve --audio` and the bindings take
-/// it: `tone:HZ` (a stereo sine at a quarter of full scale) or `wav:PATH` (16-bit PCM, 48 kHz,
-/// looped).
+/// it: `tone:HZ` (a stereo sine at a quarter of full scale), `wav:PATH` (16-bit PCM, 48 kHz,
+/// looped), or, in a build with the `pulse` feature, `pulse` (what the desktop plays: the
+/// default sink's monitor on the default PulseAudio server) or `pulse:SOURCE` (a PulseAudio
+/// source by name, such as `alsa_output.pci-0000_00_1f.3.analog-stereo.monitor` or a
+/// microphone), recorded in stereo.
 ///
 /// # Errors
-/// A message naming what is wrong with `spec`, or why the file cannot be used.
+/// A message naming what is wrong with `spec`, or why the file or device cannot be used.
 pub fn open(spec: &str) -> Result<Box<dyn AudioSource + Send>, String> {
     match spec.split_once(':') {
         Some(("tone", hz)) => {
@@ -510,6 +530,37 @@ pub fn open(spec: &str) -> Result<Box<dyn AudioSource + Send>, String> {
             Ok(Box::new(ToneSource::new(hz, 8192, 2)))
         }
         Some(("wav", path)) => Ok(Box::new(WavSource::open(path).map_err(|e| format!("{path}: {e}"))?.looping(true))),
-        _ => Err(format!("audio source {spec:?}: use tone:HZ or wav:PATH")),
+        Some(("pulse", device)) if !device.is_empty() => open_pulse(Some(device)),
+        None if spec == "pulse" => open_pulse(None),
+        _ => Err(format!("audio source {spec:?}: use tone:HZ, wav:PATH, pulse or pulse:SOURCE")),
+    }
+}
+
+#[cfg(feature = "pulse")]
+fn open_pulse(device: Option<&str>) -> Result<Box<dyn AudioSource + Send>, String> {
+    super::pulse::open_source_spec(device)
+}
+
+#[cfg(not(feature = "pulse"))]
+fn open_pulse(_device: Option<&str>) -> Result<Box<dyn AudioSource + Send>, String> {
+    Err("audio source pulse: this build lacks the `pulse` feature (build asp with --features pulse)".into())
+}
+
+#[cfg(test)]
+mod open_tests {
+    use super::open;
+
+    #[test]
+    fn specs_and_their_errors() {
+        assert_eq!(open("tone:440").unwrap().channels(), 2);
+        assert!(open("tone:x").err().unwrap().contains("not a frequency"));
+        let e = open("mp3:x").err().unwrap();
+        assert!(e.contains("tone:HZ, wav:PATH, pulse or pulse:SOURCE"), "{e}");
+        assert!(open("pulse:").err().unwrap().contains("use tone:HZ"), "an empty device is no device");
+        #[cfg(not(feature = "pulse"))]
+        for spec in ["pulse", "pulse:mic"] {
+            let e = open(spec).err().unwrap();
+            assert!(e.contains("lacks the `pulse` feature"), "{e}");
+        }
     }
 }

@@ -64,10 +64,12 @@ impl AudioShared {
 /// The clock offset to stamp or read capture times with: peer clock minus this side's, µs.
 pub(crate) type Offset = Box<dyn Fn() -> Option<i64> + Send>;
 
-/// Encodes `source` in real time, 20 ms a frame, until it ends or the session stops. Capture
-/// times are stamped on the peer's clock (this side's clock plus `to_peer`); frames captured
-/// before the offset is known are not sent, so that the peer never measures latency against
-/// a guess.
+/// Encodes `source` in real time, 20 ms a frame, until it ends or the session stops: paced
+/// by this side's clock, or, for a [live](AudioSource::is_live) source, by the source itself
+/// (its reads block until the sound card has recorded a frame; sleeping as well would let
+/// its buffer grow with the drift between the two clocks). Capture times are stamped on the
+/// peer's clock (this side's clock plus `to_peer`); frames captured before the offset is
+/// known are not sent, so that the peer never measures latency against a guess.
 pub(crate) fn send_loop(
     source: Box<dyn AudioSource + Send>,
     out: &mpsc::Sender<Bytes>,
@@ -76,6 +78,7 @@ pub(crate) fn send_loop(
     shared: &AudioShared,
 ) {
     let config = OpusConfig { channels: source.channels(), ..OpusConfig::default() };
+    let live = source.is_live();
     let mut sender = match AudioSender::new(source, config) {
         Ok(s) => s,
         Err(e) => {
@@ -86,7 +89,7 @@ pub(crate) fn send_loop(
     let mut next_us = clock.now_us();
     while !shared.stop.load(Ordering::Relaxed) {
         let now = clock.now_us();
-        if now < next_us {
+        if now < next_us && !live {
             std::thread::sleep(Duration::from_micros(next_us - now));
         }
         next_us += FRAME_US;
