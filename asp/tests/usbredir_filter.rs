@@ -68,7 +68,7 @@ fn filter_text(rng: &mut Rng) -> String {
     }
     match rng.next() % 10 {
         0 => text.push('|'),
-        1..=4 => text.push_str(*pick(rng, &["|-1,-1,-1,-1,1", "|-1,-1,-1,-1,0"])),
+        1..=4 => text.push_str(pick::<&str>(rng, &["|-1,-1,-1,-1,1", "|-1,-1,-1,-1,0"])),
         _ => {}
     }
     text
