@@ -1,5 +1,6 @@
 //! A real X11 screen: [`X11Capture`] reads it (MIT-SHM, or plain `GetImage` where shared
-//! memory is not available), [`XTestInjector`] types and points on it (XTEST).
+//! memory is not available), [`XTestInjector`] types and points on it (XTEST), and
+//! [`X11Windows`] follows its top-level windows for the window channel.
 //!
 //! [`open`] makes the pair for one display. They share a counter: the injector records the
 //! sequence number of each event once the X server has processed it, and the capture reads
@@ -31,11 +32,13 @@ mod cursor;
 mod inject;
 mod keymap;
 mod shm;
+mod windows;
 
 pub use capture::X11Capture;
 pub use clipboard::{ClipboardTransferError, X11Clipboard, X11ClipboardOptions, X11ClipboardStats};
 pub use cursor::X11Cursor;
 pub use inject::{MAX_WHEEL_STEPS, XTestInjector};
+pub use windows::{WindowRequestError, X11Windows, X11WindowsStats};
 
 /// Why an X11 capture or injector could not be set up.
 #[derive(Debug, thiserror::Error)]
