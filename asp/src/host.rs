@@ -43,10 +43,12 @@ pub struct HostConfig {
     /// When set, each client's synthetic scene uses this seed, so that every client sees the
     /// same pictures; when absent, client *n* gets seed *n*.
     pub seed: Option<u64>,
-    /// Audio each client hears (see [`crate::audio::source::open`]: `tone:HZ`, `wav:PATH`).
+    /// Audio each client hears (see [`crate::audio::source::open`]: `tone:HZ`, `wav:PATH`,
+    /// `pulse[:SOURCE]` with the `pulse` feature).
     pub audio: Option<String>,
     /// Where each client's microphone goes (see [`crate::audio::sink::open`]: `wav:PATH`,
-    /// `discard`); absent: discarded, but still decoded and measured.
+    /// `pulse[:SINK]` with the `pulse` feature, `discard`); absent: discarded, but still
+    /// decoded and measured.
     pub microphone: Option<String>,
 }
 

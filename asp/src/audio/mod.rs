@@ -47,7 +47,7 @@ pub(crate) mod stream;
 
 pub use stream::AudioStats;
 
-pub use asp_codec::audio::OpusConfig;
+pub use asp_codec::audio::{OpusConfig, OpusMode};
 pub use jitter::{JitterBuffer, JitterConfig, JitterStats, Playout};
 pub use pipeline::{AudioReceiver, AudioSender, ReceiverConfig, ReceiverStats, SenderOutput, Tick, TickOutcome};
 pub use sink::{AudioSink, MemorySink, NullSink, WavSink};

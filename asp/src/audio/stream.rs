@@ -4,7 +4,7 @@
 //! Both sides of a session use them: the server's desktop audio to the client, the client's
 //! microphone to the server.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -13,7 +13,7 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 
 use super::pipeline::{AudioReceiver, AudioSender, ReceiverConfig, SenderOutput};
-use super::{AudioSink, AudioSource, FRAME_US, OpusConfig};
+use super::{AudioSink, AudioSource, FRAME_US, OpusConfig, OpusMode};
 use crate::clock::Clock;
 use crate::metrics::LatencySummary;
 use crate::proto::audio::AudioPacket;
@@ -37,18 +37,48 @@ pub struct AudioStats {
     pub buffer_target_ms: f64,
     /// Why audio stopped, if it did (a source or sink error).
     pub error: Option<String>,
+    /// The loss, percent, this side's encoder sizes its protection for: the path's loss over
+    /// the last second as the transport measures it; `None` before the first measurement.
+    pub expected_loss_percent: Option<u8>,
 }
 
 /// What the session shares with its audio threads.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct AudioShared {
     pub(crate) stats: Mutex<AudioStats>,
     /// Where the session task puts the peer's audio packets, once a sink is attached.
     pub(crate) incoming: Mutex<Option<std_mpsc::Sender<Bytes>>>,
     pub(crate) stop: AtomicBool,
+    /// The path's recent loss, percent, as the session task last saw it; [`NO_LOSS_FIGURE`]
+    /// until then.
+    path_loss: AtomicU8,
+}
+
+/// [`AudioShared::path_loss`] before any figure.
+const NO_LOSS_FIGURE: u8 = u8::MAX;
+
+/// Frames between two looks at the path's loss (one second).
+const LOSS_EVERY_FRAMES: u64 = 50;
+
+impl Default for AudioShared {
+    fn default() -> Self {
+        Self {
+            stats: Mutex::default(),
+            incoming: Mutex::default(),
+            stop: AtomicBool::new(false),
+            path_loss: AtomicU8::new(NO_LOSS_FIGURE),
+        }
+    }
 }
 
 impl AudioShared {
+    /// The session task's latest figure of the path's loss (a fraction, over about the last
+    /// second), for the sender's FEC.
+    pub(crate) fn note_path_loss(&self, loss: f64) {
+        let percent = (loss * 100.0).ceil().clamp(0.0, 100.0) as u8;
+        self.path_loss.store(percent, Ordering::Relaxed);
+    }
+
     pub(crate) fn stats(&self) -> std::sync::MutexGuard<'_, AudioStats> {
         self.stats.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -70,14 +100,20 @@ pub(crate) type Offset = Box<dyn Fn() -> Option<i64> + Send>;
 /// its buffer grow with the drift between the two clocks). Capture times are stamped on the
 /// peer's clock (this side's clock plus `to_peer`); frames captured before the offset is
 /// known are not sent, so that the peer never measures latency against a guess.
+///
+/// `mode` tunes the encoder: [`OpusMode::LowDelay`] for what a desktop plays, [`OpusMode::Voice`]
+/// for a microphone. Once a second the encoder is told the path's recent loss (at least 1 %,
+/// so that some protection is always there when loss starts), which sizes its in-band FEC in
+/// voice mode and how much it leans on the previous frame in CELT.
 pub(crate) fn send_loop(
     source: Box<dyn AudioSource + Send>,
+    mode: OpusMode,
     out: &mpsc::Sender<Bytes>,
     clock: Clock,
     to_peer: &Offset,
     shared: &AudioShared,
 ) {
-    let config = OpusConfig { channels: source.channels(), ..OpusConfig::default() };
+    let config = OpusConfig { mode, channels: source.channels(), ..OpusConfig::default() };
     let live = source.is_live();
     let mut sender = match AudioSender::new(source, config) {
         Ok(s) => s,
@@ -87,12 +123,24 @@ pub(crate) fn send_loop(
         }
     };
     let mut next_us = clock.now_us();
+    let mut frames = 0u64;
     while !shared.stop.load(Ordering::Relaxed) {
         let now = clock.now_us();
         if now < next_us && !live {
             std::thread::sleep(Duration::from_micros(next_us - now));
         }
         next_us += FRAME_US;
+        frames += 1;
+        if frames % LOSS_EVERY_FRAMES == 0 {
+            let loss = shared.path_loss.load(Ordering::Relaxed);
+            if loss != NO_LOSS_FIGURE && shared.stats().expected_loss_percent != Some(loss.max(1)) {
+                if let Err(e) = sender.set_expected_loss(loss.max(1)) {
+                    shared.stats().error = Some(e.to_string());
+                    return;
+                }
+                shared.stats().expected_loss_percent = Some(loss.max(1));
+            }
+        }
         let offset = to_peer();
         let capture = clock.now_us().saturating_add_signed(offset.unwrap_or(0));
         match sender.poll(capture) {

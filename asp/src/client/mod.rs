@@ -413,7 +413,8 @@ impl ClientSession {
         let sender = std::thread::Builder::new()
             .name("asp-audio-send".into())
             .spawn(move || {
-                crate::audio::stream::send_loop(microphone, &out, shared.clock, &to_server, &shared.audio);
+                let mode = crate::audio::OpusMode::Voice;
+                crate::audio::stream::send_loop(microphone, mode, &out, shared.clock, &to_server, &shared.audio);
             })
             .map_err(|e| ClientError::Config(e.to_string()))?;
         self.audio_threads.push(sender);

@@ -237,6 +237,9 @@ impl Task {
         let Ok((session, _)) = self.connection.stats().await else { return };
         let rtt_us = u64::try_from(session.rtt.smoothed.as_micros()).unwrap_or(u64::MAX);
         let estimate = session.rate.unwrap_or_default();
+        if let Some(rate) = &session.rate {
+            self.shared.audio.note_path_loss(rate.loss);
+        }
         let (stall, waiting) = {
             let mut inner = self.shared.lock();
             inner.stats.rtt_ms = rtt_us as f64 / 1000.0;

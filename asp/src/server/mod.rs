@@ -380,7 +380,10 @@ impl ServerSession {
         let own_clock: crate::audio::stream::Offset = Box::new(|| Some(0));
         let sender = std::thread::Builder::new()
             .name("asp-audio-send".into())
-            .spawn(move || crate::audio::stream::send_loop(source, &out, shared.clock, &own_clock, &shared.audio))
+            .spawn(move || {
+                let mode = crate::audio::OpusMode::LowDelay;
+                crate::audio::stream::send_loop(source, mode, &out, shared.clock, &own_clock, &shared.audio);
+            })
             .map_err(|e| ServerError::Config(e.to_string()))?;
         self.threads.push(sender);
         Ok(())

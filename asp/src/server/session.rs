@@ -139,7 +139,10 @@ pub(super) async fn run(
                     }
                 }
                 Some(Event::Control(message)) => on_control(&connection, message, &shared, &alarms),
-                Some(Event::TargetRate(estimate)) => shared.target_bps.store(estimate.media_bps, Ordering::Relaxed),
+                Some(Event::TargetRate(estimate)) => {
+                    shared.target_bps.store(estimate.media_bps, Ordering::Relaxed);
+                    shared.audio.note_path_loss(estimate.loss);
+                }
                 Some(Event::Closed(_)) | None => break,
                 Some(_) => {}
             },

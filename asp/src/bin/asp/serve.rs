@@ -33,10 +33,13 @@ pub(crate) struct ServeArgs {
     source: String,
     #[command(flatten)]
     stream: StreamArgs,
-    /// Audio each client hears: `tone:HZ` or `wav:PATH` (16-bit PCM, 48 kHz, looped).
+    /// Audio each client hears: `tone:HZ`, `wav:PATH` (16-bit PCM, 48 kHz, looped), or, in a
+    /// build with the `pulse` feature, `pulse` (what the desktop plays: the default sink's
+    /// monitor) or `pulse:SOURCE`.
     #[arg(long)]
     audio: Option<String>,
-    /// Where each client's microphone goes: `wav:PATH` or `discard` (the default; still
+    /// Where each client's microphone goes: `wav:PATH`, `pulse` / `pulse:SINK` (with the
+    /// `pulse` feature) or `discard` (the default; still
     /// measured).
     #[arg(long)]
     microphone: Option<String>,

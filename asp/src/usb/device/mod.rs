@@ -16,7 +16,7 @@
 //!
 //! Two devices come with it: [`HidKeyboard`] (a boot-protocol keyboard) and [`MassStorage`]
 //! (Bulk-Only Transport with SCSI over any `Read + Write + Seek`). With the `libusb` feature,
-//! [`libusb::LibusbDevice`] is a real device plugged into this machine.
+//! `libusb::LibusbDevice` is a real device plugged into this machine.
 //!
 //! ## Example
 //!
