@@ -39,6 +39,7 @@ pub mod stall;
 pub mod usb;
 #[cfg(feature = "viewer")]
 pub mod viewer;
+pub mod windows;
 #[cfg(all(target_os = "linux", feature = "x11"))]
 pub mod x11;
 pub mod yuv420;

@@ -175,6 +175,9 @@ pub struct ClientStats {
     pub audio: crate::audio::AudioStats,
     /// The USB channel.
     pub usb: crate::usb::link::UsbStats,
+    /// The window channel: the server's events applied to [`ClientSession::windows`] or
+    /// refused, and the requests sent.
+    pub windows: crate::windows::WindowStats,
 }
 
 /// State shared by the session task and the decode thread.
@@ -213,6 +216,8 @@ pub(crate) struct Shared {
     pub(crate) cursor: Mutex<cursor::CursorOutput>,
     /// The audio threads' state: the server's audio played here, the microphone sent.
     pub(crate) audio: crate::audio::stream::AudioShared,
+    /// The remote windows, as the server's window channel describes them.
+    pub(crate) windows: crate::windows::WindowShared,
 }
 
 impl Shared {
@@ -224,6 +229,8 @@ impl Shared {
 #[derive(Debug)]
 pub(crate) enum Command {
     Input(crate::proto::input::InputMessage),
+    /// An encoded window request.
+    Window(bytes::Bytes),
     Close,
 }
 
@@ -279,6 +286,7 @@ impl ClientSession {
             }),
             cursor: Mutex::new(cursor::CursorOutput::default()),
             audio: crate::audio::stream::AudioShared::default(),
+            windows: crate::windows::WindowShared::default(),
         });
         let (frames_tx, frames_rx) = std::sync::mpsc::sync_channel(config.decode_queue);
         let (control_tx, control_rx) = mpsc::unbounded_channel();
@@ -298,9 +306,13 @@ impl ClientSession {
             .await
             .map_err(|_| ClientError::Ended)??;
         let (audio_tx, audio_out) = mpsc::channel(16);
+        let window_requests = connection
+            .open_channel(asp_core::ChannelConfig::for_kind(asp_core::ChannelKind::Window))
+            .await
+            .map_err(|_| ClientError::Ended)??;
         let (usb, usb_slot) =
             crate::usb::link::UsbPump::open(&connection, None).await.map_err(|_| ClientError::Ended)?;
-        let channels = session::Channels { clipboard, microphone, audio_out, usb };
+        let channels = session::Channels { clipboard, microphone, audio_out, window_requests, usb };
         let task =
             tokio::spawn(session::run(connection, input, frames_tx, control_rx, commands_rx, channels, shared.clone()));
         Ok(ClientSession {
@@ -353,7 +365,32 @@ impl ClientSession {
         drop(inner);
         stats.cursor = cursor::lock(&self.shared.cursor).stats;
         stats.audio = self.shared.audio.stats().clone();
+        stats.windows = self.shared.windows.stats();
         stats
+    }
+
+    /// The remote application's windows as the server has described them so far: each
+    /// window, the stacking order and the focus.
+    #[must_use]
+    pub fn windows(&self) -> crate::proto::window::WindowModel {
+        self.shared.windows.model()
+    }
+
+    /// Asks the server to move, resize, raise, focus, minimise or close one of its windows.
+    /// The server carries it out or refuses it ([`ClientStats::windows`] counts both there);
+    /// what happens comes back as window events.
+    ///
+    /// # Errors
+    /// [`ClientError::Config`] for a message that is not a request or does not encode;
+    /// [`ClientError::Ended`] once the session is over.
+    pub fn request_window(&self, request: &crate::proto::window::WindowMessage) -> Result<(), ClientError> {
+        if request.direction() != crate::proto::window::Direction::ClientToServer {
+            return Err(ClientError::Config("a window event is not a request".into()));
+        }
+        let bytes = request.encode().map_err(|e| ClientError::Config(e.to_string()))?;
+        self.commands.send(Command::Window(bytes.into())).map_err(|_| ClientError::Ended)?;
+        self.shared.windows.note_request();
+        Ok(())
     }
 
     /// Shares `clipboard` with the server: copies made on it go to the server (which may refuse

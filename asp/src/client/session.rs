@@ -41,6 +41,8 @@ struct Task {
     /// The client's microphone channel, and the server's audio channels.
     microphone: ChannelId,
     server_audio: Vec<ChannelId>,
+    /// The server's window channel.
+    server_windows: Vec<ChannelId>,
 }
 
 /// The session's other channels: the clipboard's, and the microphone's with what the sender
@@ -49,6 +51,8 @@ pub(super) struct Channels {
     pub(super) clipboard: ClipboardPump,
     pub(super) microphone: ChannelId,
     pub(super) audio_out: mpsc::Receiver<Bytes>,
+    /// The client's window channel, for its requests.
+    pub(super) window_requests: ChannelId,
     pub(super) usb: crate::usb::link::UsbPump,
 }
 
@@ -62,7 +66,7 @@ pub(super) async fn run(
     channels: Channels,
     shared: Arc<Shared>,
 ) {
-    let Channels { clipboard, microphone, mut audio_out, mut usb } = channels;
+    let Channels { clipboard, microphone, mut audio_out, window_requests, mut usb } = channels;
     let mut usb_tick = tokio::time::interval(crate::usb::link::POLL);
     usb_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut task = Task {
@@ -77,6 +81,7 @@ pub(super) async fn run(
         clipboard,
         microphone,
         server_audio: Vec::new(),
+        server_windows: Vec::new(),
     };
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -132,6 +137,11 @@ pub(super) async fn run(
                         break;
                     }
                 }
+                Some(Command::Window(request)) => {
+                    if task.connection.send(window_requests, request, None).await.is_err() {
+                        break;
+                    }
+                }
                 Some(Command::Close) | None => {
                     task.connection.close_and_wait(asp_core::CloseCode::USER, "client closed", Duration::from_secs(1)).await;
                     break;
@@ -153,6 +163,10 @@ impl Task {
                 self.clipboard.on_opened(id, &config);
             }
             Event::ChannelOpened { id, config } if config.kind == ChannelKind::Audio => self.server_audio.push(id),
+            Event::ChannelOpened { id, config } if config.kind == ChannelKind::Window => self.server_windows.push(id),
+            Event::Message { channel, data, .. } if self.server_windows.contains(&channel) => {
+                self.shared.windows.on_event(&data);
+            }
             Event::Message { channel, data, .. } if self.server_audio.contains(&channel) => {
                 self.shared.audio.deliver(data);
             }

@@ -158,6 +158,8 @@ pub struct ServerStats {
     pub audio: crate::audio::AudioStats,
     /// The USB channel.
     pub usb: crate::usb::link::UsbStats,
+    /// The window channel: events sent, the client's requests carried out or refused.
+    pub windows: crate::windows::WindowStats,
 }
 
 /// Wakes the capture thread when an input event has been applied.
@@ -205,6 +207,8 @@ pub(crate) struct Shared {
     pub(crate) input_bell: Bell,
     /// The audio threads' state: the desktop's audio sent, the client's microphone played.
     pub(crate) audio: crate::audio::stream::AudioShared,
+    /// The window worker's state and figures.
+    pub(crate) windows: crate::windows::WindowShared,
 }
 
 impl Shared {
@@ -234,6 +238,7 @@ pub struct ServerSession {
     task: tokio::task::JoinHandle<()>,
     clipboard_events: mpsc::Sender<crate::clipboard::pump::LocalEvent>,
     audio_tx: mpsc::Sender<bytes::Bytes>,
+    windows_tx: mpsc::Sender<bytes::Bytes>,
     usb_slot: crate::usb::link::UsbSlot,
 }
 
@@ -269,6 +274,7 @@ impl ServerSession {
             stats: Mutex::new(ServerStats::default()),
             input_bell: Bell::default(),
             audio: crate::audio::stream::AudioShared::default(),
+            windows: crate::windows::WindowShared::default(),
         });
         // The pointer, when the source has one: a reliable channel for shapes, a latest-wins
         // one for where it is.
@@ -303,6 +309,11 @@ impl ServerSession {
             .await
             .map_err(|_| ServerError::Ended)??;
         let (audio_tx, audio_out) = mpsc::channel(16);
+        let windows = connection
+            .open_channel(asp_core::ChannelConfig::for_kind(asp_core::ChannelKind::Window))
+            .await
+            .map_err(|_| ServerError::Ended)??;
+        let (windows_tx, windows_out) = mpsc::channel(64);
         let (usb, usb_slot) = crate::usb::link::UsbPump::open(&connection, Some(config.usb.clone()))
             .await
             .map_err(|_| ServerError::Ended)?;
@@ -341,14 +352,23 @@ impl ServerSession {
         };
         let task = tokio::spawn(session::run(
             connection,
-            session::Outputs { display, cursor: cursor_channels, clipboard, playback, audio_out, usb },
+            session::Outputs {
+                display,
+                cursor: cursor_channels,
+                clipboard,
+                playback,
+                audio_out,
+                windows,
+                windows_out,
+                usb,
+            },
             encoded_rx,
             input_tx,
             alarm_tx,
             shared.clone(),
             config.display_deadline,
         ));
-        Ok(ServerSession { shared, alarms, threads, task, clipboard_events, audio_tx, usb_slot })
+        Ok(ServerSession { shared, alarms, threads, task, clipboard_events, audio_tx, windows_tx, usb_slot })
     }
 
     /// Shares `clipboard` with the client (within [`ServerConfig::clipboard`]), instead of or
@@ -407,6 +427,23 @@ impl ServerSession {
         Ok(())
     }
 
+    /// Follows the remote application's windows with `source` (on X11,
+    /// [`X11Windows`](crate::x11::X11Windows)) and tells the client what they do on the window
+    /// channel; the client's requests are handed to `source`. Its worker thread ends with the
+    /// session. Figures in [`ServerStats::windows`].
+    ///
+    /// # Errors
+    /// [`ServerError::Config`] when the thread cannot start.
+    pub fn attach_windows(&mut self, source: Box<dyn crate::windows::WindowSource>) -> Result<(), ServerError> {
+        let (shared, out) = (self.shared.clone(), self.windows_tx.clone());
+        let worker = std::thread::Builder::new()
+            .name("asp-windows".into())
+            .spawn(move || crate::windows::serve(source, &out, &shared.windows, &shared.stop))
+            .map_err(|e| ServerError::Config(e.to_string()))?;
+        self.threads.push(worker);
+        Ok(())
+    }
+
     /// Uses the client's redirected USB device through `guest` (a
     /// [`Guest`](crate::usb::guest::Guest), whose class drivers the application drives while
     /// the session carries its byte stream on the USB channel).
@@ -419,6 +456,7 @@ impl ServerSession {
     pub fn stats(&self) -> ServerStats {
         let mut stats = self.shared.stats().clone();
         stats.audio = self.shared.audio.stats().clone();
+        stats.windows = self.shared.windows.stats();
         stats
     }
 

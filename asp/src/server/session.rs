@@ -43,6 +43,9 @@ pub(super) struct Outputs {
     /// The desktop's audio: its channel, and what the sender thread makes for it.
     pub(super) playback: ChannelId,
     pub(super) audio_out: mpsc::Receiver<bytes::Bytes>,
+    /// The window channel, and what the window worker makes for it.
+    pub(super) windows: ChannelId,
+    pub(super) windows_out: mpsc::Receiver<bytes::Bytes>,
     /// The USB channel's stream, to and from the application's guest.
     pub(super) usb: crate::usb::link::UsbPump,
 }
@@ -57,11 +60,13 @@ pub(super) async fn run(
     shared: Arc<Shared>,
     deadline: Duration,
 ) {
-    let Outputs { display, mut cursor, mut clipboard, playback, mut audio_out, mut usb } = outputs;
+    let Outputs { display, mut cursor, mut clipboard, playback, mut audio_out, windows, mut windows_out, mut usb } =
+        outputs;
     let mut usb_tick = tokio::time::interval(crate::usb::link::POLL);
     usb_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut input_channels: Vec<ChannelId> = Vec::new();
     let mut microphones: Vec<ChannelId> = Vec::new();
+    let mut window_requests: Vec<ChannelId> = Vec::new();
     let mut encoder_open = true;
     loop {
         let (clipboard_ready, clipboard_retry) = (clipboard.ready(), clipboard.retry_at());
@@ -101,6 +106,11 @@ pub(super) async fn run(
                     break;
                 }
             },
+            Some(event) = windows_out.recv() => {
+                if connection.send(windows, event, None).await.is_err() {
+                    break;
+                }
+            },
             Some(local) = clipboard.next_local() => {
                 clipboard.on_local(local);
                 note_clipboard(&shared, &clipboard);
@@ -118,6 +128,9 @@ pub(super) async fn run(
                     clipboard.on_opened(id, &config);
                 }
                 Some(Event::ChannelOpened { id, config }) if config.kind == ChannelKind::Audio => microphones.push(id),
+                Some(Event::ChannelOpened { id, config }) if config.kind == ChannelKind::Window => {
+                    window_requests.push(id);
+                }
                 Some(Event::ChannelOpened { id, config }) if config.kind == ChannelKind::Usb => {
                     usb.on_opened(id, &config);
                 }
@@ -126,6 +139,9 @@ pub(super) async fn run(
                     shared.stats().usb.clone_from(&usb.stats);
                 }
                 Some(Event::Message { channel, data, .. }) if microphones.contains(&channel) => shared.audio.deliver(data),
+                Some(Event::Message { channel, data, .. }) if window_requests.contains(&channel) => {
+                    shared.windows.deliver_request(data);
+                }
                 Some(Event::Message { channel, data, .. }) if clipboard.owns(channel) => {
                     clipboard.on_message(&data, &connection).await;
                     note_clipboard(&shared, &clipboard);
