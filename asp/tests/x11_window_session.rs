@@ -4,6 +4,7 @@
 //! close) are carried out on the X server, checked there; a request for a window that does
 //! not exist is refused and said so in the figures.
 #![cfg(all(target_os = "linux", feature = "x11"))]
+#![allow(clippy::disallowed_methods)] // bounded waits are wall-clock
 
 mod common;
 
