@@ -306,4 +306,32 @@ mod tests {
         assert_eq!(this_vendor.check(&disk()), Ok(()));
         assert!(this_vendor.check(&FilteredDevice { vendor: 1, ..disk() }).is_err());
     }
+
+    /// The host's hello and its device's announcement arrive in one piece; the guest's filter
+    /// still goes out before its refusal, so the host can name the refused class.
+    #[test]
+    fn a_refusal_follows_the_filter_even_when_the_device_comes_with_the_hello() {
+        use crate::usb::Limits;
+        use crate::usb::device::{DeviceHost, MassStorage};
+        use crate::usb::guest::{Guest, GuestState};
+        use crate::usb::link::{UsbClass, UsbPolicy, describe};
+
+        let disk = MassStorage::new(std::io::Cursor::new(vec![0u8; 1 << 16])).unwrap();
+        let mut host = DeviceHost::new(disk, "host", Limits::default()).unwrap();
+        let mut guest = Guest::new("guest", Limits::default()).unwrap();
+        let policy = UsbPolicy { allowed: vec![UsbClass::Hid], allow_other: false };
+        guest.set_filter(policy.to_filter()).unwrap();
+        // The guest's hello reaches the host, which answers with its hello and the device.
+        host.handle_input(&guest.poll_transmit().unwrap()).unwrap();
+        guest.handle_input(&host.poll_transmit().unwrap().unwrap()).unwrap();
+        assert!(matches!(guest.state(), GuestState::DeviceDescriptor(_)), "enumeration began");
+        let device = FilteredDevice { class: 0, vendor: 0, product: 0, version: 0, interfaces: vec![[8, 6, 0x50]] };
+        assert_eq!(policy.refuses(&device), Some(describe(0x08)));
+        assert!(guest.reject().unwrap(), "filter_reject sent");
+        host.handle_input(&guest.poll_transmit().unwrap()).unwrap();
+        assert_eq!(host.filter(), Some(&policy.to_filter()));
+        assert_eq!(host.rejected(), Some(describe(0x08).as_str()));
+        assert_eq!(host.stats().control, 0, "the withdrawn enumeration request never reached the host");
+        assert_eq!(guest.state(), GuestState::Rejected);
+    }
 }

@@ -104,6 +104,10 @@ pub struct Guest {
     completions: HashMap<u64, Packet>,
     interrupts: VecDeque<InterruptPacket>,
     stats: GuestStats,
+    /// The device filter to send the host once its hello has come.
+    filter: Option<Filter>,
+    /// Where in `out` the enumeration's first request starts, while it is still unsent.
+    enumeration_from: Option<usize>,
 }
 
 impl Guest {
@@ -128,6 +132,8 @@ impl Guest {
             completions: HashMap::new(),
             interrupts: VecDeque::new(),
             stats: GuestStats::default(),
+            filter: None,
+            enumeration_from: None,
         })
     }
 
@@ -198,6 +204,7 @@ impl Guest {
     /// The bytes to send to the host; `None` when there are none.
     #[must_use]
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        self.enumeration_from = None;
         (!self.out.is_empty()).then(|| std::mem::take(&mut self.out))
     }
 
@@ -228,28 +235,40 @@ impl Guest {
         Ok(())
     }
 
-    /// Sends this guest's device filter (`filter_filter`), so that the host can tell which of
-    /// its devices would be refused. Returns `false`, sending nothing, before the host's
-    /// hello or when the host did not announce the filter capability.
+    /// Sets this guest's device filter: sent to the host (`filter_filter`) as soon as its
+    /// hello has come (at once if it has), where the host announced the filter capability, so
+    /// that the host can tell which of its devices would be refused, and why.
     ///
     /// # Errors
     /// A filter the codec refuses (longer than a packet).
-    pub fn send_filter(&mut self, filter: &Filter) -> Result<bool, GuestError> {
-        if !self.can_filter() {
-            return Ok(false);
-        }
-        self.submit(&Packet::FilterFilter { rules: filter.to_string() })?;
-        Ok(true)
+    pub fn set_filter(&mut self, filter: Filter) -> Result<(), GuestError> {
+        self.filter = Some(filter);
+        self.send_filter()
     }
 
-    /// Refuses the host's device: requests not yet sent (the enumeration under way) are
-    /// dropped, `filter_reject` is sent where the host announced the filter capability, and
-    /// nothing more is asked of the device. Returns whether `filter_reject` was sent.
+    fn send_filter(&mut self) -> Result<(), GuestError> {
+        if let Some(filter) = &self.filter
+            && self.can_filter()
+        {
+            let rules = filter.to_string();
+            self.submit(&Packet::FilterFilter { rules })?;
+        }
+        Ok(())
+    }
+
+    /// Refuses the host's device: the enumeration's request, if not yet taken by
+    /// [`poll_transmit`](Self::poll_transmit), is withdrawn, `filter_reject` is sent where the
+    /// host announced the filter capability, and nothing more is asked of the device. Returns
+    /// whether `filter_reject` was sent.
     ///
     /// # Errors
     /// Only if the codec cannot encode `filter_reject`.
     pub fn reject(&mut self) -> Result<bool, GuestError> {
-        self.out.clear();
+        if let Some(at) = self.enumeration_from.take() {
+            self.stats.packets_sent -= 1;
+            self.stats.bytes_sent -= (self.out.len() - at) as u64;
+            self.out.truncate(at);
+        }
         self.state = GuestState::Rejected;
         if !self.can_filter() {
             return Ok(false);
@@ -274,12 +293,13 @@ impl Guest {
 
     fn handle(&mut self, id: u64, packet: Packet) -> Result<(), GuestError> {
         match packet {
-            Packet::Hello(_) => {}
+            Packet::Hello(_) => self.send_filter()?,
             Packet::InterfaceInfo(info) => self.interfaces = Some(*info),
             Packet::EpInfo(info) => self.endpoints = Some(*info),
             Packet::DeviceConnect(connect) if self.state == GuestState::Rejected => self.connect = Some(connect),
             Packet::DeviceConnect(connect) => {
                 self.connect = Some(connect);
+                self.enumeration_from = Some(self.out.len());
                 let id = self.submit(&get_descriptor(1, 0, 18))?;
                 self.state = GuestState::DeviceDescriptor(id);
             }

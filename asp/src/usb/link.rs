@@ -46,13 +46,13 @@ pub trait UsbEndpoint: Send {
         None
     }
 
-    /// Sends this side's device filter to the peer, if this end is a guest and the peer can
-    /// take one; returns whether it was sent (`false`: not yet, or never).
+    /// Sets the device filter this side sends the peer, if this end is a guest (sent once the
+    /// peer's hello has come, where the peer can take one).
     ///
     /// # Errors
     /// As [`handle_input`](Self::handle_input).
-    fn send_filter(&mut self, _filter: &Filter) -> Result<bool, String> {
-        Ok(false)
+    fn set_filter(&mut self, _filter: Filter) -> Result<(), String> {
+        Ok(())
     }
 
     /// Refuses the peer's device (a guest: `filter_reject`, and nothing more asked of it).
@@ -191,8 +191,8 @@ impl UsbEndpoint for Guest {
         })
     }
 
-    fn send_filter(&mut self, filter: &Filter) -> Result<bool, String> {
-        Guest::send_filter(self, filter).map_err(|e| e.to_string())
+    fn set_filter(&mut self, filter: Filter) -> Result<(), String> {
+        Guest::set_filter(self, filter).map_err(|e| e.to_string())
     }
 
     fn reject(&mut self) -> Result<(), String> {
@@ -245,8 +245,8 @@ pub(crate) struct UsbPump {
     retry_at: Option<tokio::time::Instant>,
     /// The server's policy, until the device has been judged.
     policy: Option<UsbPolicy>,
-    /// Whether the server's filter has gone to the client.
-    filter_sent: bool,
+    /// Whether the server's filter has been given to its guest.
+    filter_set: bool,
     pub(crate) stats: UsbStats,
 }
 
@@ -272,7 +272,7 @@ impl UsbPump {
             outbox: VecDeque::new(),
             retry_at: None,
             policy,
-            filter_sent: false,
+            filter_set: false,
             stats: UsbStats::default(),
         };
         Ok((pump, UsbSlot(endpoint)))
@@ -301,6 +301,18 @@ impl UsbPump {
         self.stats.bytes_received += data.len() as u64;
         let Some(endpoint) = self.endpoint() else { return };
         let mut end = endpoint.lock().unwrap_or_else(PoisonError::into_inner);
+        // The filter is set before the peer's bytes, so that the guest sends it right after
+        // the hellos, ahead of any request (and of a refusal).
+        if !self.filter_set
+            && let Some(policy) = &self.policy
+        {
+            self.filter_set = true;
+            if let Err(e) = end.set_filter(policy.to_filter()) {
+                drop(end);
+                self.fail(e);
+                return;
+            }
+        }
         if let Err(e) = end.handle_input(data) {
             drop(end);
             self.fail(e);
@@ -312,19 +324,8 @@ impl UsbPump {
             self.fail(why);
             return;
         }
-        let Some(policy) = self.policy.clone() else { return };
-        // The filter first, so that a refusal below reaches the client after it.
-        if !self.filter_sent {
-            match end.send_filter(&policy.to_filter()) {
-                Ok(sent) => self.filter_sent = sent,
-                Err(e) => {
-                    drop(end);
-                    self.fail(e);
-                    return;
-                }
-            }
-        }
         // Judged once, as soon as the device is known, before it is used.
+        let Some(policy) = &self.policy else { return };
         let Some(device) = end.device() else { return };
         let refusal = policy.refuses(&device);
         self.policy = None;
