@@ -8,25 +8,13 @@ mod common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use asp::client::ClientConfig;
 use asp::clipboard::{ClipboardContent, SharedClipboard};
 use asp::loopback::{Loopback, LoopbackOptions};
 use asp::server::ServerConfig;
 use asp::sink::DecodedFrame;
-use common::xvfb::Xvfb;
-
-async fn wait_for<T>(what: &str, mut poll: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(v) = poll() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+use common::xvfb::{Xvfb, wait_for};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn xclip_on_the_server_desktop_and_the_client_clipboard() {

@@ -17,7 +17,7 @@ use asp::proto::input::InputEvent;
 use asp::server::ServerConfig;
 use asp::sink::DecodedFrame;
 use asp_transport::select::Carrier;
-use common::xvfb::{TIMEOUT, TempDir, WindowInfo, Xvfb};
+use common::xvfb::{TempDir, WindowInfo, Xvfb, wait_for};
 
 /// What the client types: capitals, digits and punctuation (Shift is the injector's business).
 const TEXT: &str = "Hello, ASP! Typed 42 keys over QUIC: (a+b)*c; OK?";
@@ -58,18 +58,6 @@ fn luma(frame: &DecodedFrame, window: &WindowInfo) -> Vec<u8> {
 /// Samples that differ by at least [`INK`].
 fn changed(a: &[u8], b: &[u8]) -> usize {
     a.iter().zip(b).filter(|(x, y)| x.abs_diff(**y) >= INK).count()
-}
-
-/// Polls `poll` every 20 ms (without blocking the runtime) until it gives a value.
-async fn wait_for<T>(what: &str, mut poll: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + TIMEOUT;
-    loop {
-        if let Some(value) = poll() {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "gave up after {TIMEOUT:?} waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,11 +4,8 @@
 //! close) are carried out on the X server, checked there; a request for a window that does
 //! not exist is refused and said so in the figures.
 #![cfg(all(target_os = "linux", feature = "x11"))]
-#![allow(clippy::disallowed_methods)] // bounded waits are wall-clock
 
 mod common;
-
-use std::time::{Duration, Instant};
 
 use asp::client::ClientConfig;
 use asp::loopback::{Loopback, LoopbackOptions};
@@ -16,21 +13,9 @@ use asp::proto::window::{WindowId, WindowMessage, WindowModel};
 use asp::server::ServerConfig;
 use asp::sink::DecodedFrame;
 use asp::x11::X11Windows;
-use common::xvfb::{TIMEOUT, Xvfb, find_window};
+use common::xvfb::{Xvfb, find_window, wait_for};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{ConfigureWindowAux, ConnectionExt};
-
-/// Polls `poll` every 10 ms until it gives a value; panics after [`TIMEOUT`].
-async fn wait_for<T>(what: &str, mut poll: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + TIMEOUT;
-    loop {
-        if let Some(value) = poll() {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "gave up after {TIMEOUT:?} waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
 
 fn titled(model: &WindowModel, title: &str) -> Option<WindowId> {
     model.windows().iter().find(|(_, w)| w.title == title).map(|(&id, _)| id)

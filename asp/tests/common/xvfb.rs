@@ -263,3 +263,18 @@ pub fn wait_until<T>(timeout: Duration, what: &str, mut poll: impl FnMut() -> Op
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Polls `poll` every 20 ms, without blocking the runtime, until it gives a value.
+///
+/// # Panics
+/// After [`TIMEOUT`], naming `what` it waited for.
+pub async fn wait_for<T>(what: &str, mut poll: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        if let Some(value) = poll() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "gave up after {TIMEOUT:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
