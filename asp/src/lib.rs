@@ -19,6 +19,7 @@
 pub mod audio;
 pub mod baseline;
 pub mod bench;
+mod bulk;
 pub mod client;
 pub mod clipboard;
 pub mod clock;

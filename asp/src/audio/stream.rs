@@ -6,7 +6,8 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::mpsc as std_mpsc;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -93,6 +94,34 @@ impl AudioShared {
 
 /// The clock offset to stamp or read capture times with: peer clock minus this side's, µs.
 pub(crate) type Offset = Box<dyn Fn() -> Option<i64> + Send>;
+
+/// Starts [`send_loop`] on a thread of its own.
+pub(crate) fn spawn_sender(
+    source: Box<dyn AudioSource + Send>,
+    mode: OpusMode,
+    out: mpsc::Sender<Bytes>,
+    clock: Clock,
+    to_peer: Offset,
+    shared: Arc<AudioShared>,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("asp-audio-send".into())
+        .spawn(move || send_loop(source, mode, &out, clock, &to_peer, &shared))
+}
+
+/// Starts [`play_loop`] on a thread of its own; the peer's packets go to it from now on.
+pub(crate) fn spawn_player(
+    sink: Box<dyn AudioSink + Send>,
+    clock: Clock,
+    from_peer: Offset,
+    shared: Arc<AudioShared>,
+) -> std::io::Result<JoinHandle<()>> {
+    let (tx, packets) = std_mpsc::channel();
+    *shared.incoming.lock().unwrap_or_else(PoisonError::into_inner) = Some(tx);
+    std::thread::Builder::new()
+        .name("asp-audio-play".into())
+        .spawn(move || play_loop(sink, &packets, clock, &from_peer, &shared))
+}
 
 /// Encodes `source` in real time, 20 ms a frame, until it ends or the session stops: paced
 /// by this side's clock, or, for a [live](AudioSource::is_live) source, by the source itself

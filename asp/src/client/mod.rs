@@ -215,7 +215,7 @@ pub(crate) struct Shared {
     /// decoder.
     pub(crate) cursor: Mutex<cursor::CursorOutput>,
     /// The audio threads' state: the server's audio played here, the microphone sent.
-    pub(crate) audio: crate::audio::stream::AudioShared,
+    pub(crate) audio: Arc<crate::audio::stream::AudioShared>,
     /// The remote windows, as the server's window channel describes them.
     pub(crate) windows: crate::windows::WindowShared,
 }
@@ -285,7 +285,7 @@ impl ClientSession {
                 waiting_for_keyframe: false,
             }),
             cursor: Mutex::new(cursor::CursorOutput::default()),
-            audio: crate::audio::stream::AudioShared::default(),
+            audio: Arc::default(),
             windows: crate::windows::WindowShared::default(),
         });
         let (frames_tx, frames_rx) = std::sync::mpsc::sync_channel(config.decode_queue);
@@ -416,19 +416,13 @@ impl ClientSession {
     /// # Errors
     /// [`ClientError::Config`] when the thread cannot start.
     pub fn attach_audio_sink(&mut self, sink: Box<dyn crate::audio::AudioSink + Send>) -> Result<(), ClientError> {
-        let (tx, packets) = std::sync::mpsc::channel();
-        *self.shared.audio.incoming.lock().unwrap_or_else(PoisonError::into_inner) = Some(tx);
-        let shared = self.shared.clone();
-        let from_server: crate::audio::stream::Offset = {
-            let shared = self.shared.clone();
-            Box::new(move || shared.lock().clock_sync.offset().map(|(offset, _)| offset))
-        };
-        let player = std::thread::Builder::new()
-            .name("asp-audio-play".into())
-            .spawn(move || {
-                crate::audio::stream::play_loop(sink, &packets, shared.clock, &from_server, &shared.audio);
-            })
-            .map_err(|e| ClientError::Config(e.to_string()))?;
+        let player = crate::audio::stream::spawn_player(
+            sink,
+            self.shared.clock,
+            self.server_offset(),
+            self.shared.audio.clone(),
+        )
+        .map_err(|e| ClientError::Config(e.to_string()))?;
         self.audio_threads.push(player);
         Ok(())
     }
@@ -442,20 +436,19 @@ impl ClientSession {
         &mut self,
         microphone: Box<dyn crate::audio::AudioSource + Send>,
     ) -> Result<(), ClientError> {
-        let (shared, out) = (self.shared.clone(), self.audio_tx.clone());
-        let to_server: crate::audio::stream::Offset = {
-            let shared = self.shared.clone();
-            Box::new(move || shared.lock().clock_sync.offset().map(|(offset, _)| offset))
-        };
-        let sender = std::thread::Builder::new()
-            .name("asp-audio-send".into())
-            .spawn(move || {
-                let mode = crate::audio::OpusMode::Voice;
-                crate::audio::stream::send_loop(microphone, mode, &out, shared.clock, &to_server, &shared.audio);
-            })
+        let mode = crate::audio::OpusMode::Voice;
+        let (out, offset, shared) = (self.audio_tx.clone(), self.server_offset(), self.shared.audio.clone());
+        let sender = crate::audio::stream::spawn_sender(microphone, mode, out, self.shared.clock, offset, shared)
             .map_err(|e| ClientError::Config(e.to_string()))?;
         self.audio_threads.push(sender);
         Ok(())
+    }
+
+    /// The server's clock minus this side's, once the clocks are matched: what the audio
+    /// threads stamp and read capture times with.
+    fn server_offset(&self) -> crate::audio::stream::Offset {
+        let shared = self.shared.clone();
+        Box::new(move || shared.lock().clock_sync.offset().map(|(offset, _)| offset))
     }
 
     /// Redirects a USB device to the server: `device` (a [`DeviceHost`](crate::usb::device::DeviceHost)

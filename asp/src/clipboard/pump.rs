@@ -6,12 +6,13 @@
 use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 
-use asp_core::{ChannelConfig, ChannelId, ChannelKind, SendError};
+use asp_core::{ChannelConfig, ChannelId, ChannelKind};
 use asp_transport::Connection;
 use tokio::sync::mpsc;
 
 use super::link::{ClipboardLink, ClipboardStats, Inbound};
 use super::{Clipboard, ClipboardContent};
+use crate::bulk::{BulkChannel, Sent};
 
 /// How often the worker looks at the local clipboard.
 const POLL: Duration = Duration::from_millis(100);
@@ -68,11 +69,9 @@ pub(crate) fn worker(mut clipboard: Box<dyn Clipboard>, events: &mpsc::Sender<Lo
 #[derive(Debug)]
 pub(crate) struct ClipboardPump {
     link: ClipboardLink,
-    own: Option<ChannelId>,
-    peer: Vec<ChannelId>,
+    channel: BulkChannel,
     events: mpsc::Receiver<LocalEvent>,
     to_local: Option<std_mpsc::Sender<ClipboardContent>>,
-    retry_at: Option<tokio::time::Instant>,
     /// Why the local clipboard stopped being watched.
     pub(crate) failure: Option<String>,
 }
@@ -84,9 +83,9 @@ impl ClipboardPump {
         connection: &Connection,
         link: ClipboardLink,
     ) -> Result<(Self, mpsc::Sender<LocalEvent>), asp_transport::Ended> {
-        let own = connection.open_channel(ChannelConfig::for_kind(ChannelKind::Clipboard)).await?.ok();
+        let channel = BulkChannel::open(connection, ChannelKind::Clipboard, RETRY).await?;
         let (tx, events) = mpsc::channel(8);
-        let pump = Self { link, own, peer: Vec::new(), events, to_local: None, retry_at: None, failure: None };
+        let pump = Self { link, channel, events, to_local: None, failure: None };
         Ok((pump, tx))
     }
 
@@ -97,16 +96,12 @@ impl ClipboardPump {
 
     /// A channel the peer opened; true when it is a clipboard channel (now ours to read).
     pub(crate) fn on_opened(&mut self, id: ChannelId, config: &ChannelConfig) -> bool {
-        let mine = config.kind == ChannelKind::Clipboard;
-        if mine {
-            self.peer.push(id);
-        }
-        mine
+        self.channel.on_opened(id, config)
     }
 
     /// Whether `channel` is the peer's clipboard channel.
     pub(crate) fn owns(&self, channel: ChannelId) -> bool {
-        self.peer.contains(&channel)
+        self.channel.owns(channel)
     }
 
     /// A message from the peer.
@@ -118,7 +113,7 @@ impl ClipboardPump {
                 }
             }
             Inbound::Refuse(answer) => {
-                if let Some(own) = self.own {
+                if let Some(own) = self.channel.own() {
                     let _ = connection.send(own, answer, None).await;
                 }
             }
@@ -142,17 +137,17 @@ impl ClipboardPump {
 
     /// Whether a chunk is waiting and the channel is not known to be full.
     pub(crate) fn ready(&self) -> bool {
-        self.own.is_some() && self.retry_at.is_none() && self.link.next_message().is_some()
+        self.channel.can_send() && self.link.next_message().is_some()
     }
 
     /// When to try a full channel again, if it was full.
     pub(crate) fn retry_at(&self) -> Option<tokio::time::Instant> {
-        self.retry_at
+        self.channel.retry_at()
     }
 
     /// The wait is over: try again.
     pub(crate) fn retry(&mut self) {
-        self.retry_at = None;
+        self.channel.retry();
     }
 
     /// Sends what the channel takes now.
@@ -160,19 +155,15 @@ impl ClipboardPump {
     /// # Errors
     /// [`asp_transport::Ended`] when the session is gone.
     pub(crate) async fn pump(&mut self, connection: &Connection) -> Result<(), asp_transport::Ended> {
-        let Some(own) = self.own else { return Ok(()) };
+        if self.channel.own().is_none() {
+            return Ok(());
+        }
         for _ in 0..CHUNKS_PER_TURN {
             let Some(message) = self.link.next_message() else { break };
-            match connection.send(own, message, None).await? {
-                Ok(_) => self.link.sent(),
-                Err(SendError::WouldBlock) => {
-                    self.retry_at = Some(tokio::time::Instant::now() + RETRY);
-                    return Ok(());
-                }
-                // Anything else means this copy cannot go: drop it, keep the session.
-                Err(_) => {
-                    self.link.sent();
-                }
+            match self.channel.send(connection, message).await? {
+                Sent::Full => return Ok(()),
+                // Refused means this copy cannot go: drop it, keep the session.
+                Sent::Queued | Sent::Refused(_) => self.link.sent(),
             }
         }
         Ok(())

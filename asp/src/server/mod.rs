@@ -206,7 +206,7 @@ pub(crate) struct Shared {
     pub(crate) stats: Mutex<ServerStats>,
     pub(crate) input_bell: Bell,
     /// The audio threads' state: the desktop's audio sent, the client's microphone played.
-    pub(crate) audio: crate::audio::stream::AudioShared,
+    pub(crate) audio: Arc<crate::audio::stream::AudioShared>,
     /// The window worker's state and figures.
     pub(crate) windows: crate::windows::WindowShared,
 }
@@ -273,7 +273,7 @@ impl ServerSession {
             target_bps: AtomicU64::new(u64::from(config.start_bitrate_bps)),
             stats: Mutex::new(ServerStats::default()),
             input_bell: Bell::default(),
-            audio: crate::audio::stream::AudioShared::default(),
+            audio: Arc::default(),
             windows: crate::windows::WindowShared::default(),
         });
         // The pointer, when the source has one: a reliable channel for shapes, a latest-wins
@@ -396,14 +396,10 @@ impl ServerSession {
         &mut self,
         source: Box<dyn crate::audio::AudioSource + Send>,
     ) -> Result<(), ServerError> {
-        let (shared, out) = (self.shared.clone(), self.audio_tx.clone());
+        let (out, shared) = (self.audio_tx.clone(), self.shared.audio.clone());
         let own_clock: crate::audio::stream::Offset = Box::new(|| Some(0));
-        let sender = std::thread::Builder::new()
-            .name("asp-audio-send".into())
-            .spawn(move || {
-                let mode = crate::audio::OpusMode::LowDelay;
-                crate::audio::stream::send_loop(source, mode, &out, shared.clock, &own_clock, &shared.audio);
-            })
+        let mode = crate::audio::OpusMode::LowDelay;
+        let sender = crate::audio::stream::spawn_sender(source, mode, out, self.shared.clock, own_clock, shared)
             .map_err(|e| ServerError::Config(e.to_string()))?;
         self.threads.push(sender);
         Ok(())
@@ -415,13 +411,8 @@ impl ServerSession {
     /// # Errors
     /// [`ServerError::Config`] when the thread cannot start.
     pub fn attach_audio_sink(&mut self, sink: Box<dyn crate::audio::AudioSink + Send>) -> Result<(), ServerError> {
-        let (tx, packets) = std::sync::mpsc::channel();
-        *self.shared.audio.incoming.lock().unwrap_or_else(PoisonError::into_inner) = Some(tx);
-        let shared = self.shared.clone();
         let own_clock: crate::audio::stream::Offset = Box::new(|| Some(0));
-        let player = std::thread::Builder::new()
-            .name("asp-audio-play".into())
-            .spawn(move || crate::audio::stream::play_loop(sink, &packets, shared.clock, &own_clock, &shared.audio))
+        let player = crate::audio::stream::spawn_player(sink, self.shared.clock, own_clock, self.shared.audio.clone())
             .map_err(|e| ServerError::Config(e.to_string()))?;
         self.threads.push(player);
         Ok(())

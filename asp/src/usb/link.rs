@@ -8,13 +8,14 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use asp_core::{ChannelConfig, ChannelId, ChannelKind, SendError};
+use asp_core::{ChannelConfig, ChannelId, ChannelKind};
 use asp_transport::Connection;
 use bytes::Bytes;
 
 use super::device::{DeviceHost, SoftDevice};
 use super::filter::{Filter, FilterRule, FilteredDevice};
 use super::guest::Guest;
+use crate::bulk::{BulkChannel, Sent};
 
 /// Largest message of the usbredir stream on the channel.
 pub const USB_CHUNK: usize = 64 * 1024;
@@ -238,11 +239,9 @@ impl UsbSlot {
 
 /// The session task's USB state.
 pub(crate) struct UsbPump {
-    own: Option<ChannelId>,
-    peer: Vec<ChannelId>,
+    channel: BulkChannel,
     endpoint: Arc<Mutex<Option<SharedEndpoint>>>,
     outbox: VecDeque<Bytes>,
-    retry_at: Option<tokio::time::Instant>,
     /// The server's policy, until the device has been judged.
     policy: Option<UsbPolicy>,
     /// Whether the server's filter has been given to its guest.
@@ -252,7 +251,7 @@ pub(crate) struct UsbPump {
 
 impl std::fmt::Debug for UsbPump {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UsbPump").field("own", &self.own).field("stats", &self.stats).finish_non_exhaustive()
+        f.debug_struct("UsbPump").field("channel", &self.channel).field("stats", &self.stats).finish_non_exhaustive()
     }
 }
 
@@ -263,14 +262,12 @@ impl UsbPump {
         connection: &Connection,
         policy: Option<UsbPolicy>,
     ) -> Result<(Self, UsbSlot), asp_transport::Ended> {
-        let own = connection.open_channel(ChannelConfig::for_kind(ChannelKind::Usb)).await?.ok();
+        let channel = BulkChannel::open(connection, ChannelKind::Usb, RETRY).await?;
         let endpoint = Arc::new(Mutex::new(None));
         let pump = Self {
-            own,
-            peer: Vec::new(),
+            channel,
             endpoint: endpoint.clone(),
             outbox: VecDeque::new(),
-            retry_at: None,
             policy,
             filter_set: false,
             stats: UsbStats::default(),
@@ -284,16 +281,12 @@ impl UsbPump {
 
     /// A channel the peer opened; true when it is its USB channel.
     pub(crate) fn on_opened(&mut self, id: ChannelId, config: &ChannelConfig) -> bool {
-        let usb = config.kind == ChannelKind::Usb;
-        if usb {
-            self.peer.push(id);
-        }
-        usb
+        self.channel.on_opened(id, config)
     }
 
     /// Whether `channel` is the peer's USB channel.
     pub(crate) fn owns(&self, channel: ChannelId) -> bool {
-        self.peer.contains(&channel)
+        self.channel.owns(channel)
     }
 
     /// Bytes from the peer.
@@ -354,17 +347,17 @@ impl UsbPump {
     /// Whether to try sending now: an endpoint is attached and the channel is not known to
     /// be full.
     pub(crate) fn ready(&self) -> bool {
-        self.own.is_some() && self.retry_at.is_none() && (!self.outbox.is_empty() || self.endpoint().is_some())
+        self.channel.can_send() && (!self.outbox.is_empty() || self.endpoint().is_some())
     }
 
     /// When to try a full channel again.
     pub(crate) fn retry_at(&self) -> Option<tokio::time::Instant> {
-        self.retry_at
+        self.channel.retry_at()
     }
 
     /// The wait is over.
     pub(crate) fn retry(&mut self) {
-        self.retry_at = None;
+        self.channel.retry();
     }
 
     /// Takes what the endpoint wants to send and sends what the channel takes now.
@@ -372,7 +365,9 @@ impl UsbPump {
     /// # Errors
     /// [`asp_transport::Ended`] when the session is gone.
     pub(crate) async fn pump(&mut self, connection: &Connection) -> Result<(), asp_transport::Ended> {
-        let Some(own) = self.own else { return Ok(()) };
+        if self.channel.own().is_none() {
+            return Ok(());
+        }
         if self.outbox.len() < CHUNKS_PER_TURN
             && let Some(endpoint) = self.endpoint()
         {
@@ -397,16 +392,13 @@ impl UsbPump {
         for _ in 0..CHUNKS_PER_TURN {
             let Some(message) = self.outbox.front().cloned() else { break };
             let len = message.len() as u64;
-            match connection.send(own, message, None).await? {
-                Ok(_) => {
+            match self.channel.send(connection, message).await? {
+                Sent::Queued => {
                     self.outbox.pop_front();
                     self.stats.bytes_sent += len;
                 }
-                Err(SendError::WouldBlock) => {
-                    self.retry_at = Some(tokio::time::Instant::now() + RETRY);
-                    break;
-                }
-                Err(e) => {
+                Sent::Full => break,
+                Sent::Refused(e) => {
                     self.fail(format!("the USB channel refused a message: {e}"));
                     self.outbox.clear();
                     break;
