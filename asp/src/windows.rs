@@ -105,10 +105,10 @@ impl WindowShared {
 
     /// Server: a request from the client, for the worker, if one is attached.
     pub(crate) fn deliver_request(&self, message: Bytes) {
-        self.lock().stats.requests += 1;
         let sent = self.requests.lock().unwrap_or_else(PoisonError::into_inner).as_ref().map(|tx| tx.send(message));
+        let mut inner = self.lock();
+        inner.stats.requests += 1;
         if !matches!(sent, Some(Ok(()))) {
-            let mut inner = self.lock();
             inner.stats.requests_refused += 1;
             inner.stats.last_refusal = Some("the server follows no windows".into());
         }

@@ -10,6 +10,8 @@ use std::collections::{HashMap, HashSet};
 use x11rb::connection::Connection;
 use x11rb::errors::ReplyError;
 use x11rb::protocol::Event;
+mod properties;
+
 use x11rb::protocol::xproto::{
     Atom, AtomEnum, ChangeWindowAttributesAux, ClientMessageEvent, ConfigureWindowAux, ConnectionExt as _, EventMask,
     InputFocus, MapState, StackMode, Window, WindowClass,
@@ -19,20 +21,14 @@ use x11rb::{CURRENT_TIME, NONE};
 
 use super::{X11Error, request_error};
 use crate::proto::window::{
-    MAX_SIDE, MAX_TITLE_LEN, MAX_WINDOWS, Rect, WindowId, WindowInfo, WindowKind, WindowMessage, WindowModel,
-    WindowState,
+    MAX_SIDE, MAX_WINDOWS, Rect, WindowId, WindowInfo, WindowMessage, WindowModel, WindowState,
 };
+use properties::classify;
 
 /// The most X events handled by one [`X11Windows::poll`]; the rest wait for the next.
 const MAX_EVENTS_PER_POLL: usize = 4096;
 /// How deep to look for the focus window's top-level ancestor.
 const MAX_TREE_DEPTH: usize = 64;
-/// How deep inside a frame to look for the client window.
-const CLIENT_SEARCH_DEPTH: usize = 3;
-/// How many windows inside a frame to look at, at most, for the client window.
-const MAX_CLIENT_SEARCH: usize = 64;
-/// Title bytes read: enough for [`MAX_TITLE_LEN`] and the character that crosses it.
-const TITLE_LONGS: u32 = MAX_TITLE_LEN as u32 / 4 + 1;
 /// The most atoms read from a window-type, state or protocols list.
 const MAX_ATOMS: u32 = 64;
 /// `WM_STATE`'s iconic state (ICCCM §4.1.3.1).
@@ -116,34 +112,6 @@ struct Tracked {
     mapped: bool,
 }
 
-/// What `_NET_WM_WINDOW_TYPE` says, as far as the kind goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TypeHint {
-    Normal,
-    Dialog,
-    Menu,
-    Tooltip,
-    Other,
-}
-
-/// How a title property is encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Encoding {
-    /// ICCCM's `STRING`.
-    Latin1,
-    /// `UTF8_STRING`, and (lossily) anything else.
-    Utf8,
-}
-
-/// What is read from a window when it is mapped.
-#[derive(Debug)]
-struct Properties {
-    title: String,
-    types: Vec<TypeHint>,
-    transient_for: Option<Window>,
-    state: WindowState,
-}
-
 /// The top-level windows of one X display (the root's mapped children), as window-channel
 /// events, on a connection of its own.
 ///
@@ -154,7 +122,7 @@ struct Properties {
 ///
 /// - a mapped child of the root becomes `Created` (kind from `_NET_WM_WINDOW_TYPE`,
 ///   override-redirect and `WM_TRANSIENT_FOR`; parent from `WM_TRANSIENT_FOR` when that window
-///   is tracked; title from `_NET_WM_NAME`, else `WM_NAME`, cut to [`MAX_TITLE_LEN`] bytes);
+///   is tracked; title from `_NET_WM_NAME`, else `WM_NAME`, cut to [`MAX_TITLE_LEN`](crate::proto::window::MAX_TITLE_LEN) bytes);
 /// - `ConfigureNotify` becomes `Moved` / `Resized` when the position / size changed (sides
 ///   clamped to 1..=[`MAX_SIDE`]; as `ConfigureWindow` takes them, the position is the outer
 ///   corner and the size leaves out the X border, 0 for most windows);
@@ -249,60 +217,6 @@ fn side(pixels: u16) -> u32 {
 /// A requested position as X can carry it (16 bits).
 fn coordinate(value: i32) -> i32 {
     value.clamp(i32::from(i16::MIN), i32::from(i16::MAX))
-}
-
-/// A title property's bytes as a title of at most [`MAX_TITLE_LEN`] bytes, cut at a character
-/// boundary (a character cut by the read becomes U+FFFD past the limit, and goes).
-fn decode_title(bytes: &[u8], encoding: Encoding) -> String {
-    let mut title: String = match encoding {
-        Encoding::Latin1 => bytes.iter().map(|&b| char::from(b)).collect(),
-        Encoding::Utf8 => String::from_utf8_lossy(bytes).into_owned(),
-    };
-    if title.len() > MAX_TITLE_LEN {
-        let mut end = MAX_TITLE_LEN;
-        while !title.is_char_boundary(end) {
-            end -= 1;
-        }
-        title.truncate(end);
-    }
-    title
-}
-
-/// The kind: the first window type the channel knows decides, else override-redirect windows
-/// are pop-ups and transient ones dialogs (EWMH: a managed transient window without a type is
-/// a dialog).
-fn classify(types: &[TypeHint], override_redirect: bool, transient: bool) -> WindowKind {
-    for hint in types {
-        match hint {
-            TypeHint::Tooltip => return WindowKind::Tooltip,
-            TypeHint::Menu => return WindowKind::Popup,
-            TypeHint::Dialog => return WindowKind::Dialog,
-            TypeHint::Normal if override_redirect => return WindowKind::Popup,
-            TypeHint::Normal => return WindowKind::Normal,
-            TypeHint::Other => {}
-        }
-    }
-    if override_redirect {
-        WindowKind::Popup
-    } else if transient {
-        WindowKind::Dialog
-    } else {
-        WindowKind::Normal
-    }
-}
-
-/// The state from ICCCM's iconic flag and EWMH's state atoms; a window both maximised
-/// vertically and horizontally is maximised.
-fn window_state(iconic: bool, hidden: bool, fullscreen: bool, maximized: bool) -> WindowState {
-    if iconic || hidden {
-        WindowState::Minimized
-    } else if fullscreen {
-        WindowState::Fullscreen
-    } else if maximized {
-        WindowState::Maximized
-    } else {
-        WindowState::Normal
-    }
 }
 
 impl X11Windows {
@@ -651,114 +565,6 @@ impl X11Windows {
         self.by_client.get(&window).or_else(|| self.by_frame.get(&window)).copied()
     }
 
-    /// The application's window in `frame`: the frame itself when it carries `WM_STATE` or
-    /// no descendant does (no window manager), else the first descendant, breadth first, that
-    /// carries it (looking at 64 windows at most). `None` when the frame went away.
-    fn find_client(&self, frame: Window) -> Result<Option<Window>, X11Error> {
-        let mut level = vec![frame];
-        let mut budget = MAX_CLIENT_SEARCH;
-        for _ in 0..=CLIENT_SEARCH_DEPTH {
-            let mut next = Vec::new();
-            for &window in &level {
-                if budget == 0 {
-                    return Ok(Some(frame));
-                }
-                budget -= 1;
-                let cookie = self
-                    .conn
-                    .get_property(false, window, self.atoms.WM_STATE, AtomEnum::ANY, 0, 0)
-                    .map_err(request_error)?;
-                match maybe(cookie.reply())? {
-                    Some(state) if state.type_ != NONE => return Ok(Some(window)),
-                    Some(_) => {}
-                    None if window == frame => return Ok(None),
-                    None => continue,
-                }
-                if let Some(tree) = maybe(self.conn.query_tree(window).map_err(request_error)?.reply())? {
-                    next.extend(tree.children);
-                }
-            }
-            level = next;
-        }
-        Ok(Some(frame))
-    }
-
-    /// The title, window types, transient-for and state of `client`; `None` when it went away.
-    fn properties(&self, client: Window) -> Result<Option<Properties>, X11Error> {
-        let types = self
-            .conn
-            .get_property(false, client, self.atoms._NET_WM_WINDOW_TYPE, AtomEnum::ATOM, 0, MAX_ATOMS)
-            .map_err(request_error)?;
-        let transient = self
-            .conn
-            .get_property(false, client, AtomEnum::WM_TRANSIENT_FOR, AtomEnum::WINDOW, 0, 1)
-            .map_err(request_error)?;
-        let (Some(types), Some(transient)) = (maybe(types.reply())?, maybe(transient.reply())?) else {
-            return Ok(None);
-        };
-        let (Some(title), Some(state)) = (self.title(client)?, self.state(client)?) else { return Ok(None) };
-        let a = &self.atoms;
-        let hint = |atom: Atom| match atom {
-            t if t == a._NET_WM_WINDOW_TYPE_NORMAL => TypeHint::Normal,
-            t if t == a._NET_WM_WINDOW_TYPE_DIALOG => TypeHint::Dialog,
-            t if t == a._NET_WM_WINDOW_TYPE_TOOLTIP || t == a._NET_WM_WINDOW_TYPE_NOTIFICATION => TypeHint::Tooltip,
-            t if [
-                a._NET_WM_WINDOW_TYPE_MENU,
-                a._NET_WM_WINDOW_TYPE_DROPDOWN_MENU,
-                a._NET_WM_WINDOW_TYPE_POPUP_MENU,
-                a._NET_WM_WINDOW_TYPE_COMBO,
-                a._NET_WM_WINDOW_TYPE_DND,
-            ]
-            .contains(&t) =>
-            {
-                TypeHint::Menu
-            }
-            _ => TypeHint::Other,
-        };
-        let types = types.value32().map(|atoms| atoms.map(hint).collect()).unwrap_or_default();
-        let transient_for = transient.value32().and_then(|mut w| w.next()).filter(|&w| w != NONE && w != client);
-        Ok(Some(Properties { title, types, transient_for, state }))
-    }
-
-    /// `_NET_WM_NAME` when the window has it, else `WM_NAME`; `None` when it went away.
-    fn title(&self, client: Window) -> Result<Option<String>, X11Error> {
-        let utf8 = self.atoms.UTF8_STRING;
-        let net = self
-            .conn
-            .get_property(false, client, self.atoms._NET_WM_NAME, utf8, 0, TITLE_LONGS)
-            .map_err(request_error)?;
-        let legacy = self
-            .conn
-            .get_property(false, client, AtomEnum::WM_NAME, AtomEnum::ANY, 0, TITLE_LONGS)
-            .map_err(request_error)?;
-        let (Some(net), Some(legacy)) = (maybe(net.reply())?, maybe(legacy.reply())?) else { return Ok(None) };
-        let title = if net.type_ == utf8 && net.format == 8 {
-            decode_title(&net.value, Encoding::Utf8)
-        } else if legacy.format == 8 {
-            let latin1 = legacy.type_ == u32::from(AtomEnum::STRING);
-            decode_title(&legacy.value, if latin1 { Encoding::Latin1 } else { Encoding::Utf8 })
-        } else {
-            String::new()
-        };
-        Ok(Some(title))
-    }
-
-    /// The state from `WM_STATE` and `_NET_WM_STATE`; `None` when the window went away.
-    fn state(&self, client: Window) -> Result<Option<WindowState>, X11Error> {
-        let a = &self.atoms;
-        let icccm = self.conn.get_property(false, client, a.WM_STATE, a.WM_STATE, 0, 1).map_err(request_error)?;
-        let net = self
-            .conn
-            .get_property(false, client, a._NET_WM_STATE, AtomEnum::ATOM, 0, MAX_ATOMS)
-            .map_err(request_error)?;
-        let (Some(icccm), Some(net)) = (maybe(icccm.reply())?, maybe(net.reply())?) else { return Ok(None) };
-        let iconic = icccm.value32().and_then(|mut v| v.next()) == Some(ICONIC_STATE);
-        let atoms: Vec<Atom> = net.value32().map(Iterator::collect).unwrap_or_default();
-        let has = |atom: Atom| atoms.contains(&atom);
-        let maximized = has(a._NET_WM_STATE_MAXIMIZED_VERT) && has(a._NET_WM_STATE_MAXIMIZED_HORZ);
-        Ok(Some(window_state(iconic, has(a._NET_WM_STATE_HIDDEN), has(a._NET_WM_STATE_FULLSCREEN), maximized)))
-    }
-
     fn configured(
         &mut self,
         id: WindowId,
@@ -925,42 +731,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn titles_are_cut_at_a_character_boundary() {
-        assert_eq!(decode_title(b"caf\xe9", Encoding::Latin1), "café");
-        assert_eq!(decode_title("café".as_bytes(), Encoding::Utf8), "café");
-        // 511 ASCII bytes then a 2-byte character: it would end at 513, so it goes.
-        let mut long = "a".repeat(MAX_TITLE_LEN - 1).into_bytes();
-        long.extend_from_slice("é€".as_bytes());
-        let title = decode_title(&long, Encoding::Utf8);
-        assert_eq!(title.len(), MAX_TITLE_LEN - 1);
-        // A character cut by the read (the first byte of '€' only) never shows.
-        let cut = decode_title(&long[..MAX_TITLE_LEN + 2], Encoding::Utf8);
-        assert_eq!(cut, "a".repeat(MAX_TITLE_LEN - 1));
-        // Latin-1 above 0x7f doubles in UTF-8.
-        assert_eq!(decode_title(&[0xe9; MAX_TITLE_LEN], Encoding::Latin1).len(), MAX_TITLE_LEN);
-    }
-
-    #[test]
-    fn kinds_follow_types_override_redirect_and_transience() {
-        use TypeHint::{Dialog, Menu, Normal, Other, Tooltip};
-        assert_eq!(classify(&[], false, false), WindowKind::Normal);
-        assert_eq!(classify(&[], false, true), WindowKind::Dialog);
-        assert_eq!(classify(&[], true, false), WindowKind::Popup);
-        assert_eq!(classify(&[Tooltip], true, false), WindowKind::Tooltip);
-        assert_eq!(classify(&[Other, Menu], true, true), WindowKind::Popup);
-        assert_eq!(classify(&[Dialog], false, false), WindowKind::Dialog);
-        assert_eq!(classify(&[Normal], false, true), WindowKind::Normal, "a declared type beats transience");
-        assert_eq!(classify(&[Normal], true, false), WindowKind::Popup);
-        assert_eq!(classify(&[Other], false, true), WindowKind::Dialog);
-    }
-
-    #[test]
-    fn states_and_sides() {
-        assert_eq!(window_state(false, false, false, false), WindowState::Normal);
-        assert_eq!(window_state(true, false, true, true), WindowState::Minimized);
-        assert_eq!(window_state(false, true, false, false), WindowState::Minimized);
-        assert_eq!(window_state(false, false, true, true), WindowState::Fullscreen);
-        assert_eq!(window_state(false, false, false, true), WindowState::Maximized);
+    fn sides_and_coordinates() {
         assert_eq!((side(0), side(300), side(u16::MAX)), (1, 300, MAX_SIDE));
         assert_eq!((coordinate(-40_000), coordinate(12), coordinate(40_000)), (-32_768, 12, 32_767));
     }
