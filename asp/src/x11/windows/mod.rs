@@ -122,7 +122,8 @@ struct Tracked {
 ///
 /// - a mapped child of the root becomes `Created` (kind from `_NET_WM_WINDOW_TYPE`,
 ///   override-redirect and `WM_TRANSIENT_FOR`; parent from `WM_TRANSIENT_FOR` when that window
-///   is tracked; title from `_NET_WM_NAME`, else `WM_NAME`, cut to [`MAX_TITLE_LEN`](crate::proto::window::MAX_TITLE_LEN) bytes);
+///   is tracked; title from `_NET_WM_NAME`, else `WM_NAME`, cut to
+///   [`MAX_TITLE_LEN`](crate::proto::window::MAX_TITLE_LEN) bytes);
 /// - `ConfigureNotify` becomes `Moved` / `Resized` when the position / size changed (sides
 ///   clamped to 1..=[`MAX_SIDE`]; as `ConfigureWindow` takes them, the position is the outer
 ///   corner and the size leaves out the X border, 0 for most windows);
