@@ -18,9 +18,7 @@ pub(crate) struct CallbackAudioSink(pub(crate) FrameCallback);
 
 impl AudioSink for CallbackAudioSink {
     fn write_frame(&mut self, samples: &[i16]) -> std::io::Result<()> {
-        // The session plays stereo unless the server sends mono; the count of samples in a
-        // 20 ms frame tells which.
-        let channels = if samples.len() == asp::audio::FRAME_SAMPLES { 1 } else { 2 };
+        let channels = u32::from(asp::audio::frame_channels(samples));
         runtime::in_callback(|| (self.0)(samples, channels));
         Ok(())
     }

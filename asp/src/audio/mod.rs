@@ -59,3 +59,10 @@ pub const SAMPLE_RATE: u32 = 48_000;
 pub const FRAME_US: u64 = 20_000;
 /// Samples per channel in a frame (20 ms at 48 kHz).
 pub const FRAME_SAMPLES: usize = 960;
+
+/// The channel count of a played 20 ms frame, from its length: a session plays stereo unless
+/// the peer sends mono, and sinks learn which from the frames they are handed.
+#[must_use]
+pub fn frame_channels(samples: &[i16]) -> u8 {
+    if samples.len() == FRAME_SAMPLES { 1 } else { 2 }
+}

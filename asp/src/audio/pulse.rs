@@ -280,7 +280,7 @@ impl AudioSink for PulseSink {
     fn write_frame(&mut self, samples: &[i16]) -> io::Result<()> {
         let channels = usize::from(self.options.channels);
         self.bytes.clear();
-        if channels == 2 && samples.len() == FRAME_SAMPLES {
+        if channels == 2 && super::frame_channels(samples) == 1 {
             self.bytes.extend(samples.iter().flat_map(|s| [s.to_le_bytes(), s.to_le_bytes()]).flatten());
         } else if samples.len() % channels == 0 {
             self.bytes.extend(samples.iter().flat_map(|s| s.to_le_bytes()));
